@@ -1,0 +1,30 @@
+# Two commands do all the set-up: `make quickstart` (the main job) and `make test`.
+# Both create .venv and install the pinned stack on first use (`make venv` alone does just that).
+
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+PIP    := $(VENV)/bin/pip
+
+.PHONY: venv test quickstart bench clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "nemo_repro needs Python >= 3.11"'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+test: venv
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+quickstart: venv
+	$(VENV)/bin/nemo-repro quickstart $(ARGS)
+
+bench: venv
+	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,94 @@
+"""`nemo-repro`: one console script, a subcommand per capability, Hydra overrides after it.
+
+    nemo-repro <subcommand> [--cfg job] [--help-config] [key=value ...]
+
+A subcommand is registered in SUBCOMMANDS only once its capability works.
+Each entry point has the signature `run(cfg: RootConfig, run: RunDir) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from typing import Callable, Sequence
+
+from nemo_repro.config.fields import ConfigError
+
+# name -> ("module:function", one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+
+
+def _entry(name: str) -> Callable[..., int]:
+    module, func = SUBCOMMANDS[name][0].split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nemo-repro",
+        description="Recycle web text into pretraining data with RePro on the NVIDIA stack.",
+        epilog="Overrides are Hydra `key=value` pairs, e.g. `nemo-repro pretrain pretrain.train_iters=10 run.dir=runs/x`.",
+    )
+    sub = parser.add_subparsers(dest="subcommand", metavar="<subcommand>")
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--cfg", choices=["job", "all"], help="print the resolved config and exit (`job`: this subcommand's group; `all`: everything)")
+        p.add_argument("--help-config", action="store_true", help="list every config key of this subcommand with its default and doc")
+        p.add_argument("overrides", nargs="*", help="Hydra overrides, key=value")
+    return parser
+
+
+def _print_config_help(subcommand: str) -> None:
+    from nemo_repro.config.fields import describe
+    from nemo_repro.config.loader import GROUPS
+    from nemo_repro.config.root import RootConfig
+
+    schema = GROUPS.get(subcommand)
+    rows = describe(schema, prefix=f"{subcommand}.") if schema else []
+    rows += [r for r in describe(RootConfig) if not r[0].split(".")[0] in GROUPS]
+    width = max(len(r[0]) for r in rows)
+    for key, default, doc in rows:
+        print(f"{key:<{width}}  {default:<12}  {doc.splitlines()[0] if doc else ''}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.subcommand:
+        _parser().print_help()
+        return 0
+    if args.help_config:
+        _print_config_help(args.subcommand)
+        return 0
+    from omegaconf import OmegaConf
+
+    from nemo_repro.config.loader import load_config
+    from nemo_repro.runs import RunDir, seed_everything
+
+    try:
+        cfg, raw = load_config(args.overrides, subcommand=args.subcommand)
+    except ConfigError as exc:
+        print(f"nemo-repro {args.subcommand}: config error: {exc}", file=sys.stderr)
+        return 2
+    if args.cfg:
+        node = raw if args.cfg == "all" or args.subcommand not in raw else OmegaConf.create({args.subcommand: raw[args.subcommand], "run": raw.run})
+        print(OmegaConf.to_yaml(node, resolve=True), end="")
+        return 0
+    logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    run = RunDir.start(args.subcommand, raw, cfg.run.dir, cfg.base_results_dir)
+    cfg.run.dir = str(run.path)
+    seed_everything(cfg.run.seed)
+    try:
+        return int(_entry(args.subcommand)(cfg, run) or 0)
+    except ConfigError as exc:
+        print(f"nemo-repro {args.subcommand}: config error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        run.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

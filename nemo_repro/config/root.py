@@ -1,0 +1,58 @@
+"""The whole configuration: one group per stage plus the cluster, NeMo-launcher style."""
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from nemo_repro.config.cluster import ClusterConfig
+from nemo_repro.config.evaluate import EvaluateConfig
+from nemo_repro.config.fields import check_choice
+from nemo_repro.config.launch import LaunchConfig
+from nemo_repro.config.pretrain import PretrainConfig
+from nemo_repro.config.recycle import RecycleConfig
+from nemo_repro.config.rl import RLConfig
+from nemo_repro.config.run import RunConfig
+
+STAGES = ("rl", "recycle", "pretrain", "evaluate")
+
+
+@dataclass
+class RootConfig:
+    stages: list[str] = field(default_factory=lambda: list(STAGES))
+    """Stages `nemo-repro launch` runs, in this order, each after the previous succeeded."""
+
+    run: RunConfig = field(default_factory=RunConfig)
+    """Run directory, seed, logging."""
+
+    rl: RLConfig = field(default_factory=RLConfig)
+    """GRPO training of the rephraser (`nemo-repro rl`)."""
+
+    recycle: RecycleConfig = field(default_factory=RecycleConfig)
+    """The recycling pipeline (`nemo-repro recycle`)."""
+
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    """Megatron-Core pretraining (`nemo-repro pretrain`)."""
+
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    """DCLM Core evaluation (`nemo-repro evaluate`)."""
+
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    """Where `nemo-repro launch` runs the stages."""
+
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+    """Options of `nemo-repro launch`."""
+
+    container: Optional[str] = None
+    """Container image for SLURM jobs (pyxis `--container-image`), e.g. an NGC NeMo image. `null` runs on the host."""
+
+    container_mounts: list[str] = field(default_factory=list)
+    """`src:dst` mounts for the container (pyxis `--container-mounts`)."""
+
+    base_results_dir: str = "runs"
+    """Parent folder of default run directories."""
+
+    env_vars: dict[str, str] = field(default_factory=dict)
+    """Environment variables exported in every job."""
+
+    def __post_init__(self) -> None:
+        for i, stage in enumerate(self.stages):
+            check_choice(f"stages[{i}]", stage, STAGES)

@@ -1,0 +1,1 @@
+"""Mixing organic and recycled data: blend files, token accounting, Megatron indexed datasets."""

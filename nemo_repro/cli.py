@@ -18,7 +18,11 @@ from typing import Callable, Sequence
 from nemo_repro.config.fields import ConfigError
 
 # name -> ("module:function", one-line help)
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "launch": ("launcher.launch:run", "run the configured stages as SLURM jobs (pyxis) or local processes; launch.dry_run=true only writes the scripts"),
+    "pretrain": ("nemo_repro.pretrain.cli:run", "pretrain a Megatron-Core GPT on a blend (TP/PP/DP; torchrun for several processes)"),
+    "evaluate": ("nemo_repro.evaluate.runner:run", "lm-eval a checkpoint or HF model on local DCLM Core task files; compare=[runA,runB] compares runs"),
+}
 
 
 def _entry(name: str) -> Callable[..., int]:

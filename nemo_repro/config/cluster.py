@@ -24,7 +24,11 @@ class ClusterConfig:
     """Nodes per job."""
 
     gpus_per_node: int = 8
-    """GPUs per node; pretraining runs one task per GPU."""
+    """GPUs per node; pretraining runs one task per GPU, RL one accelerate process per GPU."""
+
+    request_gpus: bool = True
+    """Ask SLURM for the GPUs (`#SBATCH --gpus-per-node`). `false` on CPU-only clusters, where
+    `gpus_per_node` then only sets the processes per node."""
 
     cpus_per_task: Optional[int] = None
     """`#SBATCH --cpus-per-task`, unset to use the cluster default."""
@@ -48,3 +52,7 @@ class ClusterConfig:
         check_choice("cluster.type", self.type, ["local", "slurm"])
         if self.nodes < 1:
             raise ConfigError(f"cluster.nodes={self.nodes} must be >= 1")
+        if self.gpus_per_node < 1:
+            raise ConfigError(f"cluster.gpus_per_node={self.gpus_per_node} must be >= 1")
+        if self.nproc_per_node < 1:
+            raise ConfigError(f"cluster.nproc_per_node={self.nproc_per_node} must be >= 1")

@@ -6,4 +6,13 @@ from dataclasses import dataclass
 @dataclass
 class LaunchConfig:
     dry_run: bool = False
-    """Write the job scripts into `run.dir` and print them; submit nothing."""
+    """Write the job scripts into `run.dir` and print them; submit or run nothing."""
+
+    master_port: int = 29500
+    """TCP port of the torch.distributed rendezvous on the first node (pretraining, RL)."""
+
+    ray_port: int = 6379
+    """Port of the Ray head (GCS) the curation job starts on its first node."""
+
+    ray_timeout_s: int = 600
+    """Seconds the curation job waits for every node to join the Ray cluster before failing."""

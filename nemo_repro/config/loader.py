@@ -33,6 +33,14 @@ GROUPS: dict[str, type] = {
 SCHEMA_SUFFIX = "_schema"
 
 
+def _sections() -> dict[str, type]:
+    """Top-level sections a subcommand owns: its group, or a plain section named after it."""
+    from nemo_repro.config.launch import LaunchConfig
+    from nemo_repro.config.quickstart import QuickstartConfig
+
+    return {**GROUPS, "launch": LaunchConfig, "quickstart": QuickstartConfig}
+
+
 def conf_dir() -> Path:
     """The `conf/` folder: `$NEMO_REPRO_CONF_DIR`, else the one beside the package."""
     env = os.environ.get("NEMO_REPRO_CONF_DIR")
@@ -63,7 +71,7 @@ def expand_shorthand(overrides: list[str], subcommand: str | None) -> list[str]:
     A bare key that is not a top-level key but is a field of the subcommand's
     group gets the group prefix; everything else passes through unchanged.
     """
-    schema = GROUPS.get(subcommand or "")
+    schema = _sections().get(subcommand or "")
     if schema is None:
         return list(overrides)
     top = set(RootConfig.__dataclass_fields__)

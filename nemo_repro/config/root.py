@@ -8,6 +8,7 @@ from nemo_repro.config.evaluate import EvaluateConfig
 from nemo_repro.config.fields import check_choice
 from nemo_repro.config.launch import LaunchConfig
 from nemo_repro.config.pretrain import PretrainConfig
+from nemo_repro.config.quickstart import QuickstartConfig
 from nemo_repro.config.recycle import RecycleConfig
 from nemo_repro.config.rl import RLConfig
 from nemo_repro.config.run import RunConfig
@@ -40,6 +41,9 @@ class RootConfig:
 
     launch: LaunchConfig = field(default_factory=LaunchConfig)
     """Options of `nemo-repro launch`."""
+
+    quickstart: QuickstartConfig = field(default_factory=QuickstartConfig)
+    """Options of `nemo-repro quickstart` (it also uses the `tiny` option of every stage group)."""
 
     container: Optional[str] = None
     """Container image for SLURM jobs (pyxis `--container-image`), e.g. an NGC NeMo image. `null` runs on the host."""

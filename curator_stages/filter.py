@@ -1,0 +1,62 @@
+"""Filter: thresholds from the config on the Score signals; failing documents become `filtered` with every failed check as the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pandas as pd
+from nemo_curator.stages.base import ProcessingStage
+from nemo_curator.stages.resources import Resources
+from nemo_curator.tasks import DocumentBatch
+
+from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, active, ensure_status, with_data
+from curator_stages.rephrase import HAS_MARKER
+from curator_stages.score import LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
+
+
+@dataclass
+class Filter(ProcessingStage[DocumentBatch, DocumentBatch]):
+    """Filter live rows with an empty recycled text, no marker (`require_marker`, when the column exists),
+    or a signal beyond its threshold. `None` turns a check off."""
+
+    require_marker: bool = True
+    min_semantic_f1: Optional[float] = 0.65
+    max_length_ratio: Optional[float] = 1.25
+    min_structure: Optional[float] = None
+    name: str = "filter"
+    resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
+
+    def inputs(self) -> tuple[list[str], list[str]]:
+        columns = [RECYCLED]
+        for column, threshold in ((SEMANTIC_F1, self.min_semantic_f1), (LENGTH_RATIO, self.max_length_ratio), (STRUCTURE, self.min_structure)):
+            if threshold is not None:
+                columns.append(column)
+        return ["data"], columns
+
+    def outputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [STATUS, REASON]
+
+    def failures(self, row: pd.Series) -> list[str]:
+        """The failed checks of one row, as readable reasons."""
+        failed = []
+        if self.require_marker and HAS_MARKER in row and not row[HAS_MARKER]:
+            failed.append("no marker in the output")
+        if not str(row[RECYCLED]).strip():
+            failed.append("empty recycled text")
+        if self.min_semantic_f1 is not None and not row[SEMANTIC_F1] >= self.min_semantic_f1:
+            failed.append(f"semantic_f1 {row[SEMANTIC_F1]:.3f} < {self.min_semantic_f1}")
+        if self.max_length_ratio is not None and not row[LENGTH_RATIO] <= self.max_length_ratio:
+            failed.append(f"length_ratio {row[LENGTH_RATIO]:.2f} > {self.max_length_ratio}")
+        if self.min_structure is not None and not row[STRUCTURE] >= self.min_structure:
+            failed.append(f"structure {row[STRUCTURE]:.2f} < {self.min_structure}")
+        return failed
+
+    def process(self, batch: DocumentBatch) -> DocumentBatch:
+        df = ensure_status(batch.to_pandas().copy())
+        live = df[active(df)]
+        reasons = live.apply(lambda row: "; ".join(self.failures(row)), axis=1) if len(live) else pd.Series(dtype=object)
+        bad = reasons[reasons != ""]
+        df.loc[bad.index, STATUS] = FILTERED
+        df.loc[bad.index, REASON] = bad
+        return with_data(batch, df)

@@ -1,0 +1,277 @@
+"""Build and run the recycling pipeline from `RecycleConfig`; `nemo-repro recycle` lands here.
+
+    read -> validate -> [segment -> rephrase -> reassemble | rewire | prox] -> score -> filter
+         -> quality_filter -> mix -> tokenize -> commit          (one shard per task)
+
+Shards are planned once per run directory; each shard is committed on its own
+(outputs renamed into place, then a marker), and a rerun with the same `run.dir`
+only sends the shards without a marker. When every shard is committed, the
+driver merges the per-shard `.bin/.idx` into `megatron/{organic,recycled}`,
+writes `megatron/blend.json`, `summary.json`, metrics, plots and `report.md`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from nemo_curator.stages.base import ProcessingStage
+
+from curator_stages.commit import CommitShard, WriteShard, marker_path
+from curator_stages.filter import Filter
+from curator_stages.generation import GeneratorSpec
+from curator_stages.mix import Mix
+from curator_stages.quality import QualityFilter
+from curator_stages.read import ReadShard, Shard, load_or_write_plan, resolve_inputs, shard_task
+from curator_stages.reassemble import Reassemble
+from curator_stages.rephrase import Rephrase
+from curator_stages.score import Score
+from curator_stages.segment import Segment
+from curator_stages.tokenize import SIDES, Tokenize
+from curator_stages.validate import Validate
+from nemo_repro.config.fields import ConfigError
+from nemo_repro.config.recycle import RecycleConfig
+from nemo_repro.runs import RunDir, write_atomic
+
+log = logging.getLogger(__name__)
+
+OUTPUT_FOLDERS = ("recycled", "filtered", "rejects")
+
+
+class Paths:
+    """Where a recycling run writes, under `run.dir`."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.root = Path(run_dir)
+        self.markers = self.root / "shards"
+        self.plan = self.markers / "plan.json"
+        self.megatron = self.root / "megatron"
+        self.models = self.root / "models"
+
+
+# ----------------------------------------------------------------------------- inputs and models
+
+
+def input_files(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Path]:
+    """`recycle.input`, or the embedded sample corpus written once into `run.dir/input/`."""
+    if cfg.input is not None:
+        return resolve_inputs(cfg.input)
+    from nemo_repro.data.sample_corpus import write_corpus
+
+    target = paths.root / "input" / "sample.jsonl"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(".sample.jsonl.tmp")
+        write_corpus(tmp, n_docs=cfg.sample_docs, seed=seed)
+        tmp.replace(target)
+    return [target]
+
+
+def quality_model(cfg: RecycleConfig, paths: Paths, seed: int) -> Optional[str]:
+    """The fastText classifier path; `sample` trains a small one into `run.dir/models/` (once)."""
+    if cfg.quality_model is None:
+        return None
+    if cfg.quality_model == "sample":
+        from nemo_repro.rewards.quality_fasttext import train_quality_fasttext
+
+        target = paths.models / "quality_fasttext.bin"
+        if not target.exists():
+            train_quality_fasttext(target, seed=seed)
+        return str(target)
+    if not Path(cfg.quality_model).is_file():
+        raise ConfigError(f"recycle.quality_model={cfg.quality_model!r} is not a file")
+    return cfg.quality_model
+
+
+def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
+    if cfg.rephraser is None:
+        raise ConfigError(
+            "recycle.rephraser is required: a local HF folder of the recycling model (e.g. the `rephraser/` folder "
+            "`nemo-repro rl` writes) or, with recycle.backend=openai, the served model name"
+        )
+    if cfg.backend in ("hf", "vllm") and not (Path(cfg.rephraser) / "config.json").is_file():
+        raise ConfigError(f"recycle.rephraser={cfg.rephraser!r} is not a local HF model folder (no config.json)")
+    options: dict[str, Any] = {
+        "hf": {"batch_size": cfg.generation_batch_size},
+        "vllm": {},
+        "openai": {"base_url": cfg.base_url, "max_concurrent_requests": cfg.max_concurrent_requests},
+    }[cfg.backend]
+    return GeneratorSpec(cfg.backend, cfg.rephraser, cfg.sampling, options, cfg.gpus_per_worker)
+
+
+def tokenizer_path(cfg: RecycleConfig) -> str:
+    """`recycle.tokenizer`, else the rephraser's folder."""
+    path = cfg.tokenizer or (cfg.rephraser if cfg.backend != "openai" else None)
+    if path is None or not Path(path).is_dir():
+        raise ConfigError(f"recycle.tokenizer={cfg.tokenizer!r}: set it to a local HF tokenizer folder (the pretraining tokenizer)")
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> ProcessingStage:
+    """One stage of the pipeline, configured from `cfg` (also what `recycle.stage=<name>` runs)."""
+    if name == "validate":
+        return Validate(cfg.max_doc_chars, cfg.min_common_english_words)
+    if name == "segment":
+        return Segment(cfg.segment_chars)
+    if name == "rephrase":
+        return Rephrase(generator_spec(cfg), max_chars=cfg.segment_chars)
+    if name == "reassemble":
+        return Reassemble()
+    if name == "rewire":
+        from curator_stages.rewire import ReWireRewrite
+
+        return ReWireRewrite(generator_spec(cfg))
+    if name == "prox":
+        from curator_stages.prox import ProXRefine
+
+        return ProXRefine(generator_spec(cfg))
+    if name == "score":
+        return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model)
+    if name == "filter":
+        return Filter(cfg.require_marker and cfg.method == "repro", cfg.min_semantic_f1, cfg.max_length_ratio, cfg.min_structure)
+    if name == "quality_filter":
+        model = quality_model(cfg, paths, seed)
+        if model is None:
+            raise ConfigError("recycle.stage=quality_filter needs recycle.quality_model")
+        return QualityFilter(model, cfg.quality_label, cfg.quality_threshold, cfg.min_quality_gain)
+    if name == "mix":
+        return Mix(tokenizer_path(cfg), cfg.organic_to_recycled, cfg.organic_quality_threshold, cfg.append_eod, seed)
+    if name == "tokenize":
+        return Tokenize(str(paths.megatron), tokenizer_path(cfg), cfg.append_eod)
+    raise ConfigError(f"unknown stage {name!r}")
+
+
+def method_stages(cfg: RecycleConfig) -> list[str]:
+    """The stage names of `cfg.method`, from validation to tokenization."""
+    recycler = {"repro": ["segment", "rephrase", "reassemble"], "rewire": ["rewire"], "prox": ["prox"]}[cfg.method]
+    names = ["validate", *recycler, "score", "filter"]
+    if cfg.quality_model is not None:
+        names.append("quality_filter")
+    return [*names, "mix", "tokenize"]
+
+
+def build_stages(cfg: RecycleConfig, paths: Paths, seed: int) -> list[ProcessingStage]:
+    """Read + the method's stages + commit."""
+    if cfg.quality_model is None and (cfg.quality_threshold is not None or cfg.organic_quality_threshold is not None):
+        log.warning("recycle.quality_model is null: no quality scores, so the quality thresholds are not applied")
+    read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars)
+    commit = CommitShard(str(paths.root), str(paths.markers))
+    return [read, *(make_stage(n, cfg, paths, seed) for n in method_stages(cfg)), commit]
+
+
+# ----------------------------------------------------------------------------- execution
+
+
+def make_executor(cfg: RecycleConfig):  # noqa: ANN201
+    """Xenna in batch mode (streaming wants more CPUs than small machines have) or Ray Data.
+
+    Both call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts a local one.
+    """
+    if os.environ.get("RAY_ADDRESS"):
+        log.info("attaching to the Ray cluster at RAY_ADDRESS=%s", os.environ["RAY_ADDRESS"])
+    if cfg.executor == "xenna":
+        from nemo_curator.backends.xenna import XennaExecutor
+
+        return XennaExecutor(config={"execution_mode": "batch", "logging_interval": 30})
+    from nemo_curator.backends.ray_data import RayDataExecutor
+
+    return RayDataExecutor()
+
+
+def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[Shard], markers_dir: Path, progress: bool) -> list[Any]:
+    """Run the pending shards (no marker yet) through `stages`, `shards_per_run` at a time; returns the output tasks."""
+    from nemo_curator.pipeline import Pipeline
+    from tqdm.auto import tqdm
+
+    pending = [s for s in shards if not marker_path(markers_dir, s.shard_id).exists()]
+    log.info("%d shards, %d already committed, %d to run", len(shards), len(shards) - len(pending), len(pending))
+    step = cfg.shards_per_run or max(1, len(pending))
+    outputs: list[Any] = []
+    with tqdm(total=len(shards), initial=len(shards) - len(pending), desc="shards committed", unit="shard", disable=not progress) as bar:
+        for start in range(0, len(pending), step):
+            wave = pending[start : start + step]
+            pipeline = Pipeline(name="recycle", description="RePro recycling", stages=list(stages))
+            outputs += pipeline.run(make_executor(cfg), initial_tasks=[shard_task(s) for s in wave]) or []
+            missing = [s.shard_id for s in wave if not marker_path(markers_dir, s.shard_id).exists()]
+            if missing:
+                raise RuntimeError(f"the executor finished but {len(missing)} shards were not committed (first: {missing[0]}); see the log")
+            bar.update(len(wave))
+    return outputs
+
+
+def _clean_partial(paths: Paths, folders: list[Path]) -> None:
+    """Drop what a killed run left half-written: temporary files and the tokenizer's staging folder."""
+    shutil.rmtree(paths.megatron / ".tmp", ignore_errors=True)
+    for folder in folders:
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp*"):
+                tmp.unlink()
+
+
+def stage_timings(outputs: list[Any]) -> dict[str, float]:
+    """Seconds spent in each stage over this run's tasks (NeMo Curator's per-task perf stats)."""
+    totals: dict[str, float] = {}
+    for task in outputs:
+        for perf in getattr(task, "_stage_perf", []):
+            totals[perf.stage_name] = totals.get(perf.stage_name, 0.0) + float(perf.process_time)
+    return totals
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True, run: Optional[RunDir] = None) -> dict[str, Any]:
+    """Run (or resume) the whole pipeline into `run_dir`; returns the summary (also in `summary.json`)."""
+    from curator_stages.report import finalize
+
+    paths = Paths(run_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    run = run or RunDir(paths.root, "recycle")
+    started = time.time()
+    files = input_files(cfg, paths, seed)
+    shards = load_or_write_plan(paths.plan, files, cfg.shard_docs)
+    _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
+    stages = build_stages(cfg, paths, seed)
+    outputs = run_shards(cfg, stages, shards, paths.markers, progress)
+    return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started)
+
+
+def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True) -> dict[str, Any]:
+    """Run `cfg.stage` alone over `cfg.input` into `run_dir/<stage>/` (and `megatron/` for tokenize); resumable per shard."""
+    from curator_stages.report import finalize_megatron
+
+    paths = Paths(run_dir)
+    out_dir = paths.root / cfg.stage
+    files = input_files(cfg, paths, seed)
+    shards = load_or_write_plan(out_dir / "plan.json", files, cfg.shard_docs)
+    _clean_partial(paths, [out_dir])
+    read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars, keep_fields=True)
+    stages = [read, make_stage(cfg.stage, cfg, paths, seed), WriteShard(str(out_dir))]
+    run_shards(cfg, stages, shards, out_dir, progress)
+    markers = [json.loads(marker_path(out_dir, s.shard_id).read_text(encoding="utf-8")) for s in shards]
+    summary: dict[str, Any] = {"stage": cfg.stage, "rows": sum(m["counts"]["rows"] for m in markers), "output": str(out_dir)}
+    if cfg.stage == "tokenize":
+        summary["megatron"] = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+    write_atomic(out_dir / "summary.json", json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def run(cfg, run: RunDir) -> int:  # noqa: ANN001
+    """`nemo-repro recycle [recycle.stage=<name>] [overrides]`."""
+    rc = cfg.recycle
+    progress = cfg.run.progress
+    if rc.stage is not None:
+        summary = run_stage(rc, run.path, cfg.run.seed, progress)
+        print(json.dumps(summary, indent=1))
+        return 0
+    summary = recycle(rc, run.path, cfg.run.seed, progress, run=run)
+    print(json.dumps({k: summary[k] for k in ("input", "recycled", "filtered", "rejected")}))
+    return 0

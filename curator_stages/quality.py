@@ -1,0 +1,71 @@
+"""QualityFilter: DCLM-style fastText quality on both sides, through NeMo Curator's FastTextQualityFilter.
+
+`quality_before` = P(hq | original) for every readable document (it decides
+organic eligibility in Mix), `quality_after` = P(hq | recycled) for live rows.
+Curator's filter keeps a document by Pareto sampling; DCLM (and the paper)
+keep by a fixed probability threshold, so only its scoring is used here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from nemo_curator.stages.base import ProcessingStage
+from nemo_curator.stages.resources import Resources
+from nemo_curator.stages.text.filters.fasttext.fasttext_filters import FastTextQualityFilter
+from nemo_curator.tasks import DocumentBatch
+
+from curator_stages.columns import FILTERED, REASON, RECYCLED, REJECTED, STATUS, TEXT, active, ensure_status, with_data
+
+QUALITY_BEFORE = "quality_before"
+QUALITY_AFTER = "quality_after"
+
+
+@dataclass
+class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
+    """Score both sides; filter live rows with `quality_after < threshold` or a gain below `min_gain` (`None`: off)."""
+
+    model_path: str = ""
+    label: str = "__label__hq"
+    threshold: Optional[float] = 0.018112
+    min_gain: Optional[float] = None
+    name: str = "quality_filter"
+    resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
+
+    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+        self._filter = FastTextQualityFilter(model_path=self.model_path, label=self.label)
+        self._filter.model_check_or_download()
+        self._filter.load_model()
+
+    def inputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [TEXT]
+
+    def outputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [QUALITY_BEFORE, QUALITY_AFTER, STATUS, REASON]
+
+    def _score(self, texts) -> list[float]:  # noqa: ANN001
+        return [self._filter.score_document(t) if t.strip() else 0.0 for t in texts]
+
+    def process(self, batch: DocumentBatch) -> DocumentBatch:
+        df = ensure_status(batch.to_pandas().copy())
+        readable, live = df[STATUS] != REJECTED, active(df)
+        df[QUALITY_BEFORE] = np.nan
+        df[QUALITY_AFTER] = np.nan
+        df.loc[readable, QUALITY_BEFORE] = self._score(df.loc[readable, TEXT])
+        if RECYCLED in df:
+            df.loc[live, QUALITY_AFTER] = self._score(df.loc[live, RECYCLED])
+            reasons = []
+            for idx in df.index[live]:
+                after, gain = df.at[idx, QUALITY_AFTER], df.at[idx, QUALITY_AFTER] - df.at[idx, QUALITY_BEFORE]
+                failed = []
+                if self.threshold is not None and after < self.threshold:
+                    failed.append(f"quality {after:.4f} < {self.threshold}")
+                if self.min_gain is not None and gain < self.min_gain:
+                    failed.append(f"quality gain {gain:+.4f} < {self.min_gain}")
+                reasons.append((idx, "; ".join(failed)))
+            for idx, reason in reasons:
+                if reason:
+                    df.at[idx, STATUS], df.at[idx, REASON] = FILTERED, reason
+        return with_data(batch, df)

@@ -1,0 +1,95 @@
+"""After the last shard: merge the Megatron shards, write blend.json, summary.json, metrics, plots and report.md."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nemo_repro.config.recycle import RecycleConfig
+from nemo_repro.mix.blend import write_blend
+from nemo_repro.mix.merge import merge_indexed
+from nemo_repro.mix.ratio import blend_weights
+from nemo_repro.plots import plot_bars, plot_histograms
+from nemo_repro.runs import RunDir, write_atomic
+
+from curator_stages.commit import marker_path
+from curator_stages.read import Shard
+from curator_stages.tokenize import SIDES
+
+if TYPE_CHECKING:
+    from curator_stages.pipeline import Paths
+
+log = logging.getLogger(__name__)
+COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
+
+
+def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float) -> dict[str, Any]:
+    """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`."""
+    out: dict[str, Any] = {}
+    for side in SIDES:
+        parts = [m["megatron"][side] for m in markers if side in m.get("megatron", {})]
+        if parts:
+            documents = merge_indexed([p["prefix"] for p in parts], paths.megatron / side)
+            out[side] = {"prefix": str(paths.megatron / side), "documents": documents, "tokens": sum(p["tokens"] for p in parts)}
+    weights = blend_weights(out.get("organic", {}).get("tokens", 0), out.get("recycled", {}).get("tokens", 0), organic_to_recycled)
+    if weights:
+        out["blend"] = str(write_blend(paths.megatron / "blend.json", [(w, paths.megatron / side) for side, w in weights.items()]))
+        out["weights"] = weights
+    else:
+        log.warning("no documents reached either side of the mix: no blend.json written")
+    return out
+
+
+def finalize(cfg: RecycleConfig, paths: "Paths", shards: list[Shard], run: RunDir, timings: dict[str, float], wall_s: float) -> dict[str, Any]:
+    """Reconcile the shard markers into `summary.json` and write the run's metrics, plots and report."""
+    markers = [json.loads(marker_path(paths.markers, s.shard_id).read_text(encoding="utf-8")) for s in shards]
+    counts = {k: sum(m["counts"][k] for m in markers) for k in COUNT_KEYS}
+    if counts["input"] != counts["recycled"] + counts["filtered"] + counts["rejected"]:
+        raise RuntimeError(f"counts do not reconcile: {counts}")
+    reasons = {kind: dict(sum((Counter(m["reasons"][kind]) for m in markers), Counter()).most_common()) for kind in ("filtered", "rejected")}
+    megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+    summary: dict[str, Any] = {**counts, "method": cfg.method, "shards": len(shards), "reasons": reasons, "megatron": megatron, "stage_seconds": timings, "wall_seconds": round(wall_s, 2)}
+    write_atomic(paths.root / "summary.json", json.dumps(summary, indent=1) + "\n")
+
+    run.metrics.truncate_after(-1)  # a resumed run rewrites the per-shard rows
+    for step, m in enumerate(markers):
+        tokens = {f"tokens/{side}": m["megatron"].get(side, {}).get("tokens", 0) for side in SIDES}
+        run.metrics.log(step, {**{f"docs/{k}": v for k, v in m["counts"].items()}, **tokens})
+    signals = {key: [v for m in markers for v in m["signals"][key]] for key in markers[0]["signals"]} if markers else {}
+    plots = _plots(paths.root, counts, signals)
+    run.write_report(_report(cfg, summary, plots))
+    return summary
+
+
+def _plots(root: Path, counts: dict[str, int], signals: dict[str, list[float]]) -> list[Path]:
+    out = [plot_bars(list(counts), {"documents": list(counts.values())}, root / "counts.png", "Where the input documents went", "documents")]
+    out.append(plot_histograms({"original": signals.get("original_chars", []), "recycled": signals.get("recycled_chars", [])}, root / "lengths.png", "Document length", "characters"))
+    if signals.get("semantic_f1"):
+        out.append(plot_histograms({"semantic F1": signals["semantic_f1"]}, root / "semantic_f1.png", "BERTScore F1, recycled vs original", "F1"))
+    if signals.get("quality_before"):
+        out.append(plot_histograms({"original": signals["quality_before"], "recycled": signals.get("quality_after", [])}, root / "quality.png", "fastText P(high quality)", "probability"))
+    return out
+
+
+def _report(cfg: RecycleConfig, summary: dict[str, Any], plots: list[Path]) -> str:
+    lines = [f"# Recycling run ({cfg.method})", "", "| input | recycled | filtered | rejected |", "|---|---|---|---|"]
+    lines.append("| " + " | ".join(str(summary[k]) for k in COUNT_KEYS) + " |")
+    for kind in ("filtered", "rejected"):
+        if summary["reasons"][kind]:
+            lines += ["", f"Why documents were {kind}:", ""] + [f"- {reason}: {n}" for reason, n in summary["reasons"][kind].items()]
+    meg = summary["megatron"]
+    lines += ["", "## Megatron data", ""]
+    for side in SIDES:
+        if side in meg:
+            lines.append(f"- {side}: {meg[side]['documents']} documents, {meg[side]['tokens']} tokens, weight {meg['weights'][side]:.3f} (`{meg[side]['prefix']}`)")
+    if "blend" in meg:
+        lines.append(f"- blend file: `{meg['blend']}` (target organic:recycled = {cfg.organic_to_recycled}:1 by tokens)")
+    if summary["stage_seconds"]:
+        lines += ["", "## Stage time (this run)", "", "| stage | seconds |", "|---|---|"]
+        lines += [f"| {name} | {sec:.2f} |" for name, sec in summary["stage_seconds"].items()]
+    lines += ["", f"Wall time: {summary['wall_seconds']} s over {summary['shards']} shards.", ""]
+    lines += [f"![{p.stem}]({p.name})" for p in plots]
+    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""Content checks on readable documents: empty, too long, not English. Failures are `rejected` with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nemo_curator.stages.base import ProcessingStage
+from nemo_curator.stages.resources import Resources
+from nemo_curator.stages.text.filters.heuristic.string import CommonEnglishWordsFilter
+from nemo_curator.tasks import DocumentBatch
+
+from curator_stages.columns import REJECTED, STATUS, REASON, TEXT, active, ensure_status, with_data
+
+
+@dataclass
+class Validate(ProcessingStage[DocumentBatch, DocumentBatch]):
+    """Reject empty documents, documents over `max_doc_chars` and (with `min_common_english_words` > 0)
+    documents with too few common English words, via NeMo Curator's CommonEnglishWordsFilter."""
+
+    max_doc_chars: int = 1_000_000
+    min_common_english_words: int = 2
+    name: str = "validate"
+    resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
+
+    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+        self._english = CommonEnglishWordsFilter(self.min_common_english_words) if self.min_common_english_words else None
+
+    def inputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [TEXT]
+
+    def outputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [STATUS, REASON]
+
+    def reason(self, text: str) -> str:
+        """Why `text` is rejected, or "" when it passes."""
+        if not text.strip():
+            return "empty text"
+        if len(text) > self.max_doc_chars:
+            return f"too long: {len(text)} chars > max_doc_chars={self.max_doc_chars}"
+        if self._english is not None:
+            found = self._english.score_document(text)
+            if not self._english.keep_document(found):
+                return f"not English: {found} common English words < {self.min_common_english_words}"
+        return ""
+
+    def process(self, batch: DocumentBatch) -> DocumentBatch:
+        df = ensure_status(batch.to_pandas().copy())
+        live = active(df)
+        reasons = df.loc[live, TEXT].map(self.reason)
+        bad = reasons[reasons != ""]
+        df.loc[bad.index, STATUS] = REJECTED
+        df.loc[bad.index, REASON] = bad
+        return with_data(batch, df)

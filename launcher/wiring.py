@@ -1,0 +1,104 @@
+"""How the stages hand their outputs to each other: the one place that knows it.
+
+Each stage runs in `<launch run.dir>/<stage>`. A `Handoff` says which file or folder
+a stage leaves there and which config key of a later stage reads it. The launcher
+fills that key when the producer runs earlier in `stages` and the user left the key
+unset; a value the user set explicitly always wins.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nemo_repro.config.root import STAGES, RootConfig
+
+
+@dataclass(frozen=True)
+class Handoff:
+    producer: str
+    """Stage that writes the output."""
+
+    output: str
+    """Path of the output, relative to the producer's run dir."""
+
+    consumer: str
+    """Dotted config key of the later stage that reads it."""
+
+    required: bool
+    """The consuming stage cannot run with the key unset."""
+
+
+HANDOFFS: tuple[Handoff, ...] = (
+    Handoff("rl", "final", "recycle.rephraser", required=False),
+    Handoff("recycle", "megatron/blend.json", "pretrain.data", required=False),
+    Handoff("pretrain", "checkpoints", "evaluate.model", required=True),
+)
+
+# Keys of each stage that name input files or folders; checked before anything runs.
+PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "rl": ("rl.policy", "rl.data"),
+    "recycle": ("recycle.input", "recycle.rephraser"),
+    "pretrain": ("pretrain.data", "pretrain.tokenizer"),
+    "evaluate": ("evaluate.model", "evaluate.data_dir"),
+}
+
+
+def get_key(cfg: RootConfig, key: str) -> Any:
+    node: Any = cfg
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def set_key(cfg: RootConfig, key: str, value: Any) -> None:
+    parent, _, name = key.rpartition(".")
+    setattr(get_key(cfg, parent), name, value)
+
+
+def stage_dirs(stages: list[str], run_dir: Path) -> dict[str, Path]:
+    """The run dir of each stage: `<run_dir>/<stage>`."""
+    return {stage: run_dir / stage for stage in stages}
+
+
+def produced(cfg: RootConfig, run_dir: Path, before: str) -> dict[str, Handoff]:
+    """Paths that stages running before `before` will leave behind, with their handoff."""
+    earlier = cfg.stages[: cfg.stages.index(before)]
+    return {str(run_dir / h.producer / h.output): h for h in HANDOFFS if h.producer in earlier}
+
+
+def recycle_tokenizer(cfg: RootConfig) -> str | None:
+    """The tokenizer recycle writes its `.bin/.idx` with (as curator_stages.pipeline.tokenizer_path picks it)."""
+    return cfg.recycle.tokenizer or (cfg.recycle.rephraser if cfg.recycle.backend != "openai" else None)
+
+
+def reads_recycled_blend(cfg: RootConfig, run_dir: Path) -> bool:
+    return "recycle" in cfg.stages and cfg.pretrain.data == str(run_dir / "recycle" / "megatron" / "blend.json")
+
+
+def wire(cfg: RootConfig, run_dir: Path) -> RootConfig:
+    """A copy of `cfg` whose unset consumer keys point at the outputs of earlier stages."""
+    wired = copy.deepcopy(cfg)
+    for h in HANDOFFS:
+        consumer_stage = h.consumer.split(".")[0]
+        if consumer_stage not in wired.stages or h.producer not in wired.stages:
+            continue
+        if wired.stages.index(h.producer) < wired.stages.index(consumer_stage) and get_key(wired, h.consumer) is None:
+            set_key(wired, h.consumer, str(run_dir / h.producer / h.output))
+    # Pretraining on recycle's token files must read them with the vocabulary they were written with.
+    if reads_recycled_blend(wired, run_dir) and wired.pretrain.tokenizer is None:
+        wired.pretrain.tokenizer = recycle_tokenizer(wired)
+    return wired
+
+
+def path_exists(value: str) -> bool:
+    """A file, folder or glob that matches something; or a Megatron `.bin/.idx` prefix."""
+    return bool(glob.glob(os.path.expanduser(value))) or os.path.exists(os.path.expanduser(value) + ".idx")
+
+
+def canonical_order(stages: list[str]) -> list[str]:
+    return [s for s in STAGES if s in stages]

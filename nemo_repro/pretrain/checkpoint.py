@@ -1,0 +1,196 @@
+"""Checkpoints with megatron's `dist_checkpointing`: save, exact resume, load for inference.
+
+Layout of `run.dir/checkpoints/`:
+    iter_0000010/       a dist_checkpointing directory: model and optimizer as
+                        ShardedTensors (reshardable to any TP/PP), the LR scheduler,
+                        iteration and consumed samples as common state, the RNG
+                        states of every rank as ShardedObjects
+    iter_0000010/model_info.json   the PretrainConfig, vocabulary sizes and layout
+    tokenizer/          the tokenizer, saved once (HF folder)
+    latest              the last complete iteration (written after the save finished)
+
+`load_for_inference(dir)` needs only that directory: it rebuilds the model with
+TP=1, PP=1 in this process and lets dist_checkpointing reshard whatever layout
+the training used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nemo_repro.config.pretrain import PretrainConfig
+from nemo_repro.runs import write_atomic
+
+INFO = "model_info.json"
+LATEST = "latest"
+TOKENIZER_DIR = "tokenizer"
+
+
+def iteration_dir(root: Path, iteration: int) -> Path:
+    return Path(root) / f"iter_{iteration:07d}"
+
+
+def latest_iteration(root: str | Path) -> int | None:
+    """The last complete checkpoint's iteration under `root`, or None."""
+    marker = Path(root) / LATEST
+    return int(marker.read_text().strip()) if marker.is_file() else None
+
+
+def _rng_state():
+    from megatron.core import parallel_state
+    from megatron.core.dist_checkpointing.mapping import ShardedObject
+
+    state = {"random": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        from megatron.core.tensor_parallel import get_cuda_rng_tracker
+
+        state["cuda"] = torch.cuda.get_rng_state()
+        state["tracker"] = get_cuda_rng_tracker().get_states()
+    return ShardedObject(
+        "rng_state",
+        state,
+        (parallel_state.get_pipeline_model_parallel_world_size(), parallel_state.get_tensor_model_parallel_world_size()),
+        (parallel_state.get_pipeline_model_parallel_rank(), parallel_state.get_tensor_model_parallel_rank()),
+        replica_id=parallel_state.get_data_parallel_rank(),
+    )
+
+
+def _set_rng_state(state: dict) -> None:
+    random.setstate(state["random"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if torch.cuda.is_available() and "cuda" in state:
+        from megatron.core.tensor_parallel import get_cuda_rng_tracker
+
+        torch.cuda.set_rng_state(state["cuda"])
+        get_cuda_rng_tracker().set_states(state["tracker"])
+
+
+def _unwrap(model):
+    return getattr(model, "module", model)  # megatron DDP keeps the GPTModel in .module
+
+
+def _state(model, optimizer, scheduler, is_loading: bool) -> dict:
+    model_sd = _unwrap(model).sharded_state_dict()
+    return {
+        "model": model_sd,
+        "optimizer": optimizer.sharded_state_dict(model_sd, is_loading=is_loading),
+        "scheduler": scheduler.state_dict(),
+        "iteration": 0,
+        "consumed_samples": 0,
+        "rng_state": _rng_state(),
+    }
+
+
+def save_checkpoint(root: str | Path, iteration: int, consumed_samples: int, model, optimizer, scheduler, info: dict, tokenizer) -> Path:
+    """Save every rank's shards (collective); rank 0 then writes model_info.json and `latest`."""
+    from megatron.core import dist_checkpointing
+
+    root = Path(root)
+    target = iteration_dir(root, iteration)
+    rank = torch.distributed.get_rank()
+    if rank == 0:
+        if not (root / TOKENIZER_DIR).is_dir():
+            tokenizer.save(root / TOKENIZER_DIR)
+        target.mkdir(parents=True, exist_ok=True)
+    torch.distributed.barrier()
+    state = _state(model, optimizer, scheduler, is_loading=False)
+    state["iteration"], state["consumed_samples"] = iteration, consumed_samples
+    dist_checkpointing.save(state, str(target))
+    torch.distributed.barrier()
+    if rank == 0:
+        write_atomic(target / INFO, json.dumps({**info, "iteration": iteration, "tokenizer": f"../{TOKENIZER_DIR}"}, indent=1) + "\n")
+        write_atomic(root / LATEST, f"{iteration}\n")
+    torch.distributed.barrier()
+    return target
+
+
+def load_checkpoint(root: str | Path, model, optimizer, scheduler) -> tuple[int, int]:
+    """Restore model, optimizer, scheduler and RNG from the latest checkpoint; returns (iteration, consumed_samples)."""
+    from megatron.core import dist_checkpointing
+
+    iteration = latest_iteration(root)
+    assert iteration is not None, f"no checkpoint in {root}"
+    loaded = dist_checkpointing.load(_state(model, optimizer, scheduler, is_loading=True), str(iteration_dir(Path(root), iteration)))
+    _unwrap(model).load_state_dict(loaded["model"])
+    optimizer.load_state_dict(loaded["optimizer"])
+    scheduler.load_state_dict(loaded["scheduler"])
+    _set_rng_state(loaded["rng_state"])
+    return int(loaded["iteration"]), int(loaded["consumed_samples"])
+
+
+def resolve_checkpoint_dir(checkpoint_dir: str | Path) -> Path:
+    """An `iter_*` folder, or a `checkpoints/` root (its latest), or a run dir (its checkpoints' latest)."""
+    path = Path(checkpoint_dir)
+    if (path / INFO).is_file():
+        return path
+    for root in (path, path / "checkpoints"):
+        iteration = latest_iteration(root)
+        if iteration is not None:
+            return iteration_dir(root, iteration)
+    raise FileNotFoundError(f"{path}: no {INFO} and no '{LATEST}' marker (not a nemo_repro pretrain checkpoint)")
+
+
+def load_for_inference(checkpoint_dir: str | Path, seed: int = 0):
+    """`(model, tokenizer, model_config)` from a checkpoint saved with any TP/PP.
+
+    Sets up a TP=1, PP=1 layout in this process: it reuses the default process
+    group when one exists (e.g. after a training run in the same process; its
+    megatron model-parallel groups are rebuilt), else it creates a 1-process
+    gloo group (NCCL with CUDA) on a free local port, since megatron's layers
+    and dist_checkpointing need `parallel_state`. Under torchrun every rank must
+    call it (each gets a full copy). The model is in eval mode, on the GPU when
+    there is one (then Transformer Engine's spec when TE imports, so TE-trained
+    checkpoints load), else on the CPU in fp32. `model_config` is the training
+    run's PretrainConfig with the layout set to 1/1.
+    """
+    from megatron.core import dist_checkpointing
+
+    from nemo_repro.pretrain import parallel
+    from nemo_repro.pretrain.model import build_model
+    from nemo_repro.pretrain.tokenizer import HFTokenizer
+
+    iter_dir = resolve_checkpoint_dir(checkpoint_dir)
+    info = json.loads((iter_dir / INFO).read_text(encoding="utf-8"))
+    fields = {f.name for f in dataclasses.fields(PretrainConfig)}
+    cfg = PretrainConfig(**{k: v for k, v in info["pretrain"].items() if k in fields})
+    cfg = dataclasses.replace(
+        cfg,
+        tensor_model_parallel_size=1,
+        pipeline_model_parallel_size=1,
+        hidden_dropout=0.0,
+        attention_dropout=0.0,
+        fp8=None,
+        precision="auto",
+        transformer_impl="auto",
+    )
+    parallel.initialize(1, 1, seed)
+    tokenizer = HFTokenizer(iter_dir / info["tokenizer"])
+    model, _ = build_model(cfg, info["vocab_size"], seed)
+    loaded = dist_checkpointing.load({"model": model.sharded_state_dict()}, str(iter_dir))
+    model.load_state_dict(loaded["model"])
+    model.eval()
+    return model, tokenizer, cfg
+
+
+@torch.no_grad()
+def forward_logits(model, token_ids, vocab_size: int | None = None) -> torch.Tensor:
+    """Float32 logits `[batch, seq, vocab]` for `token_ids` `[batch, seq]` (causal, positions 0..seq-1).
+
+    Pass `vocab_size=tokenizer.vocab_size` to drop the padding rows of the
+    vocabulary (they are never targets). Sequences may not exceed the
+    training `seq_length` with learned absolute positions.
+    """
+    device = next(model.parameters()).device
+    tokens = torch.as_tensor(token_ids, dtype=torch.long, device=device)
+    if tokens.dim() == 1:
+        tokens = tokens.unsqueeze(0)
+    positions = torch.arange(tokens.shape[1], device=device).unsqueeze(0).expand_as(tokens)
+    logits = model(tokens, positions, None).float()
+    return logits[..., :vocab_size] if vocab_size else logits

@@ -1,0 +1,241 @@
+"""The pretraining loop, top to bottom.
+
+    validate -> process groups -> tokenizer and data -> model, optimizer, LR schedule
+    -> resume from run.dir/checkpoints/ -> for each step: 1F1B forward/backward over
+    the microbatches, clip + AdamW step, LR step, log, checkpoint -> plot + report
+
+`get_forward_backward_func()` picks megatron's schedule: no pipelining for PP=1,
+1F1B (warmup, steady one-forward-one-backward, cooldown) for PP > 1. Rank 0
+writes the metrics; the loss is computed on the last pipeline stage and summed
+to rank 0 over the world.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from nemo_repro.config.pretrain import PretrainConfig
+from nemo_repro.runs import RunDir, global_rank, read_metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PretrainResult:
+    run_dir: Path
+    """The run directory."""
+
+    checkpoint_dir: Path
+    """`run.dir/checkpoints/` (pass it to `checkpoint.load_for_inference`)."""
+
+    final_loss: float
+    """Mean LM loss of the last step (NaN on ranks other than 0)."""
+
+    steps: int
+    """Optimizer steps done, resumed ones included."""
+
+    tokens_per_s: float
+    """Mean training throughput of this process's steps (all ranks together)."""
+
+    seconds_per_step: float
+    """Mean wall time of this process's steps, logging included, checkpoint saves excluded."""
+
+
+def vocab_parallel_logsumexp(logits: torch.Tensor) -> torch.Tensor:
+    """log Z over a TP-sharded vocabulary (the last dim), differentiable."""
+    from megatron.core import parallel_state
+    from megatron.core.tensor_parallel.mappings import reduce_from_tensor_model_parallel_region
+
+    peak = logits.detach().max(dim=-1).values
+    torch.distributed.all_reduce(peak, op=torch.distributed.ReduceOp.MAX, group=parallel_state.get_tensor_model_parallel_group())
+    sum_exp = (logits - peak.unsqueeze(-1)).exp().sum(dim=-1)
+    return reduce_from_tensor_model_parallel_region(sum_exp).log() + peak
+
+
+def loss_func(labels, loss_mask, z_loss: float, logits: torch.Tensor):
+    """Mean token cross entropy (+ z_loss * mean (log Z)^2); returns (loss, logged values)."""
+    from megatron.core import tensor_parallel
+
+    logits = logits.float()
+    mask = loss_mask.float()
+    n_tokens = mask.sum().clamp(min=1)
+    logged = {}
+    z_term = 0.0
+    if z_loss > 0:
+        log_z = vocab_parallel_logsumexp(logits)
+        z_term = z_loss * ((log_z**2) * mask).sum() / n_tokens
+        logged["z_loss"] = z_term.detach().clone()
+        logits = logits.clone()  # megatron's cross entropy shifts its input in place
+    ce = tensor_parallel.vocab_parallel_cross_entropy(logits, labels)
+    lm_loss = (ce * mask).sum() / n_tokens
+    logged["lm_loss"] = lm_loss.detach().clone()  # the schedule scales the returned loss in place
+    return lm_loss + z_term, logged
+
+
+def forward_step(z_loss: float, data_iterator, model):
+    batch = next(data_iterator)
+    output = model(batch["tokens"], batch["position_ids"], None)
+    return output, partial(loss_func, batch["labels"], batch["loss_mask"], z_loss)
+
+
+def flops_per_token(cfg: PretrainConfig, vocab: int) -> float:
+    """Training FLOPs per token: 6 x matmul params + causal-free attention scores (12 L h s), as Megatron counts."""
+    from nemo_repro.pretrain.model import ffn_size
+
+    h, L = cfg.hidden_size, cfg.num_layers
+    mlp = (3 if cfg.swiglu else 2) * h * ffn_size(cfg)
+    return 6.0 * (L * (4 * h * h + mlp) + vocab * h) + 12.0 * L * h * cfg.seq_length
+
+
+def _step_loss(losses: list[dict], layout) -> dict[str, float]:
+    """Mean of the microbatch values on the last stage, averaged over DP, summed to every rank."""
+    from megatron.core import parallel_state
+
+    keys = ("lm_loss", "z_loss")
+    local = torch.zeros(len(keys), dtype=torch.float64)
+    if parallel_state.is_pipeline_last_stage() and losses:
+        for i, key in enumerate(keys):
+            if key in losses[0]:
+                local[i] = sum(float(m[key]) for m in losses) / len(losses)
+    if torch.cuda.is_available():
+        local = local.cuda()
+    torch.distributed.all_reduce(local)
+    local /= layout.dp * layout.tp  # every TP rank of every DP replica's last stage holds it
+    return {k: float(v) for k, v in zip(keys, local.cpu())}
+
+
+def _as_run(run: RunDir | str | Path) -> RunDir:
+    if isinstance(run, RunDir):
+        return run
+    path = Path(run)
+    path.mkdir(parents=True, exist_ok=True)
+    return RunDir(path, "pretrain", global_rank())
+
+
+def _rank0_first(fn):
+    """Run `fn` on rank 0, then on the others (for files all ranks read, built once)."""
+    if torch.distributed.get_rank() == 0:
+        result = fn()
+        torch.distributed.barrier()
+        return result
+    torch.distributed.barrier()
+    return fn()
+
+
+def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, progress: bool = True) -> PretrainResult:
+    """Train (or resume) in this process; under torchrun/srun every rank calls it."""
+    from megatron.core import parallel_state
+    from megatron.core.pipeline_parallel import get_forward_backward_func
+    from tqdm import tqdm
+
+    from nemo_repro.pretrain import checkpoint, data, optim, parallel
+    from nemo_repro.pretrain.model import build_model
+    from nemo_repro.pretrain.tokenizer import resolve_tokenizer
+    from nemo_repro.pretrain.validate import validate
+
+    run = _as_run(run)
+    validate(cfg)
+    layout = parallel.initialize(cfg.tensor_model_parallel_size, cfg.pipeline_model_parallel_size, seed)
+    tokenizer = _rank0_first(lambda: resolve_tokenizer(cfg.tokenizer, run.path / "tokenizer"))
+    if cfg.data is None:
+        blend = ([_rank0_first(lambda: data.write_sample_data(run.path / "data", tokenizer, cfg.sample_docs, seed))], None)
+    else:
+        blend = data.resolve_blend(cfg.data)
+    num_samples = cfg.train_iters * cfg.global_batch_size
+    dataset = data.build_train_dataset(blend, tokenizer, cfg.seq_length, num_samples, seed, run.path / "data_cache")
+
+    torch.manual_seed(seed)
+    model, choice = build_model(cfg, tokenizer.vocab_size, seed)
+    model = optim.wrap_for_data_parallel(model, cfg)
+    optimizer = optim.build_optimizer([model], cfg, bf16=choice.dtype == torch.bfloat16)
+    scheduler = optim.build_scheduler(optimizer, cfg)
+
+    ckpt_root = run.path / "checkpoints"
+    step, consumed = 0, 0
+    if cfg.resume and checkpoint.latest_iteration(ckpt_root) is not None:
+        step, consumed = checkpoint.load_checkpoint(ckpt_root, model, optimizer, scheduler)
+        run.metrics.truncate_after(step)
+        log.info("resumed from %s at step %d (%d samples consumed)", ckpt_root, step, consumed)
+    info = {
+        "pretrain": dataclasses.asdict(cfg),
+        "vocab_size": tokenizer.vocab_size,
+        "padded_vocab_size": choice.padded_vocab_size,
+        "transformer_impl": choice.transformer_impl,
+        "dtype": str(choice.dtype),
+        "layout": {"tp": layout.tp, "pp": layout.pp, "dp": layout.dp},
+        "seed": seed,
+    }
+
+    num_micro = cfg.global_batch_size // (cfg.micro_batch_size * layout.dp)
+    forward_backward = get_forward_backward_func()
+    tokens_per_step = cfg.global_batch_size * cfg.seq_length
+    flops_per_step = flops_per_token(cfg, choice.padded_vocab_size) * tokens_per_step
+    peak = cfg.peak_tflops or (989.0 if torch.cuda.is_available() else None)
+    dp_rank = parallel_state.get_data_parallel_rank()
+    start_step, train_seconds = step, 0.0
+    metrics: dict[str, float] = {}
+    model.train()
+    bar = tqdm(total=cfg.train_iters, initial=step, desc="pretrain", disable=not progress or layout.rank != 0)
+    while step < cfg.train_iters:
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        losses = forward_backward(
+            forward_step_func=partial(forward_step, cfg.z_loss),
+            data_iterator=data.microbatches(dataset, consumed, cfg.global_batch_size, cfg.micro_batch_size, dp_rank, layout.dp),
+            model=model,
+            num_microbatches=num_micro,
+            seq_length=cfg.seq_length,
+            micro_batch_size=cfg.micro_batch_size,
+            forward_only=False,
+        )
+        grad_norm = optimizer.step()
+        scheduler.step(1)
+        step += 1
+        consumed += cfg.global_batch_size
+        metrics = _step_loss(losses, layout)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        if step % cfg.log_interval == 0 or step == cfg.train_iters:
+            row = {
+                "loss": metrics["lm_loss"],
+                "lr": optimizer.param_groups[0]["lr"],
+                "grad_norm": grad_norm,
+                "tokens_per_s": tokens_per_step / seconds,
+                "step_time_s": seconds,
+                "consumed_samples": consumed,
+            }
+            if cfg.z_loss > 0:
+                row["z_loss"] = metrics["z_loss"]
+            if peak:
+                row["mfu"] = flops_per_step / seconds / (layout.world_size * peak * 1e12)
+            run.metrics.log(step, row)
+            bar.set_postfix(loss=f"{metrics['lm_loss']:.4f}")
+        bar.update(1)
+        train_seconds += time.perf_counter() - t0
+        if step % cfg.save_interval == 0 or step == cfg.train_iters:
+            checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer)
+    bar.close()
+    done = step - start_step
+    if not done and layout.rank == 0 and run.metrics.path.exists():  # an already finished run: report what it logged
+        metrics = {"lm_loss": read_metrics(run.metrics.path)[-1]["loss"]}
+    result = PretrainResult(
+        run_dir=run.path,
+        checkpoint_dir=ckpt_root,
+        final_loss=metrics.get("lm_loss", float("nan")),
+        steps=step,
+        tokens_per_s=done * tokens_per_step / train_seconds if done else 0.0,
+        seconds_per_step=train_seconds / done if done else 0.0,
+    )
+    if layout.rank == 0:
+        from nemo_repro.pretrain.report import write_report
+
+        write_report(run, cfg, info, result, data.samples_per_prefix(dataset, num_samples))
+    return result

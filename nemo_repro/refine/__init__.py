@@ -1,0 +1,1 @@
+"""Document refinement by programs (ProX)."""

@@ -1,0 +1,85 @@
+"""The starting policy: a local HF folder, or a tiny random one for CPU runs; optional SFT warm-start.
+
+The warm-start (the paper's SFT-then-RL variant) teaches the answer format:
+prompt -> `marker + target` (the sample corpus' `clean_text`), loss on the
+answer tokens only. A tiny random policy never emits the marker by chance, so
+every completion of a group scores the same and GRPO has no signal; a few
+supervised steps fix that.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+from typing import Sequence
+
+from tqdm.auto import tqdm
+
+from nemo_repro.config.rl import SFTWarmupConfig, TinyPolicyConfig
+from nemo_repro.prompts import REPRO_MARKER, REPRO_SYSTEM, REPRO_USER_TEMPLATE, repro_messages
+
+log = logging.getLogger(__name__)
+
+
+def build_tiny_policy(texts: Sequence[str], cfg: TinyPolicyConfig, out_dir: Path, seed: int = 0) -> Path:
+    """Train a small BPE on the documents and the prompt text, build a random Qwen2-style LM in `out_dir`."""
+    from nemo_repro.models.tiny import build_tiny_causal_lm, train_bpe_tokenizer
+
+    # The fixed prompt text and the marker are in the corpus, so they become few tokens.
+    prompt_text = "\n".join([REPRO_SYSTEM, REPRO_USER_TEMPLATE, REPRO_MARKER] * 20)
+    tokenizer = train_bpe_tokenizer(list(texts) + [prompt_text], vocab_size=cfg.vocab_size)
+    return build_tiny_causal_lm(
+        tokenizer,
+        out_dir,
+        hidden_size=cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        num_heads=cfg.num_heads,
+        intermediate_size=cfg.hidden_size * 2,
+        seed=seed,
+    )
+
+
+def sft_pairs(documents: Sequence[str], targets: Sequence[str], max_chars: int) -> list[tuple[list[dict], str]]:
+    """(prompt messages, answer) pairs: the answer is the marker followed by the target."""
+    return [(repro_messages(d, max_chars), f"{REPRO_MARKER}\n\n{t}") for d, t in zip(documents, targets)]
+
+
+def sft_warmup(policy_dir: Path, pairs: Sequence[tuple[list[dict], str]], cfg: SFTWarmupConfig, out_dir: Path, seed: int = 0) -> tuple[Path, list[float]]:
+    """Supervised steps on `pairs` (loss on answer tokens only); saves to `out_dir`. Returns (folder, losses)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    tokenizer = AutoTokenizer.from_pretrained(str(policy_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(policy_dir), dtype=torch.float32)
+    model.train()
+    encoded = []
+    for messages, answer in pairs:
+        prompt = tokenizer(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
+        target = tokenizer(answer, add_special_tokens=False)["input_ids"][: cfg.max_target_tokens]
+        encoded.append((prompt, target))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate)
+    losses = []
+    for _ in tqdm(range(cfg.steps), desc="SFT warm-start", leave=False):
+        batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
+        width = max(len(p) + len(t) for p, t in batch)
+        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
+        labels = torch.full((len(batch), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, (p, t) in enumerate(batch):
+            seq = p + t
+            ids[row, : len(seq)] = torch.tensor(seq)
+            labels[row, len(p) : len(seq)] = torch.tensor(t)
+            mask[row, : len(seq)] = 1
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(float(loss.detach()))
+    log.info("SFT warm-start: %d steps, loss %.3f -> %.3f", cfg.steps, losses[0], losses[-1])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    return out_dir, losses

@@ -1,0 +1,90 @@
+"""The launcher against a REAL SLURM on localhost (fixture `local_slurm`, see conftest.py).
+
+Submits a tiny pipeline with `container: null`: pretraining as 2 SLURM tasks (rank and
+world size from SLURM, gloo on CPU) for 2 steps, then evaluation of its checkpoint,
+chained with afterok. Checks the outputs and the job states via scontrol. A second
+launch whose pretraining fails checks that the dependent job is cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from launcher.launch import launch
+from nemo_repro.cli import SUBCOMMANDS
+from nemo_repro.config.loader import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _config(run_overrides: list[str]):
+    cfg, _ = load_config([
+        "cluster=slurm", "cluster.partition=debug", "cluster.account=ci", "cluster.time=00:10:00",
+        "cluster.gpus_per_node=2", "cluster.request_gpus=false", "cluster.exclusive=false",
+        "cluster.requires_container=false", "container=null", "stages=[pretrain,evaluate]",
+        f"launch.master_port={_free_port()}",
+        "pretrain.train_iters=2", "pretrain.lr_warmup_iters=1", "pretrain.save_interval=2", "pretrain.seq_length=32",
+        "pretrain.micro_batch_size=1", "pretrain.global_batch_size=2", "pretrain.sample_docs=40",
+        "evaluate.tasks=[sample_next_sentence]", "evaluate.limit=2", *run_overrides,
+    ], subcommand="launch")
+    return cfg
+
+
+def _slurm_log(run_dir: Path) -> str:
+    return "\n".join(f"== {p}\n{p.read_text()[-3000:]}" for p in sorted(run_dir.glob("*/slurm-*.out")))
+
+
+@pytest.fixture
+def stages_ready():
+    missing = [s for s in ("pretrain", "evaluate") if s not in SUBCOMMANDS]
+    if missing:
+        pytest.skip(f"stage subcommands not registered yet: {missing}")
+
+
+def test_pipeline_runs_on_real_slurm(local_slurm, stages_ready, tmp_path, monkeypatch, small_tokenizer_dir):
+    from nemo_repro.evaluate.sample_tasks import write_sample_tasks
+
+    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    tasks = write_sample_tasks(tmp_path / "tasks", n_per_task=8)
+    cfg = _config([f"evaluate.data_dir={tasks}", f"pretrain.tokenizer={small_tokenizer_dir}"])
+    run_dir = tmp_path / "run"
+    result = launch(cfg, run_dir, workdir=REPO)
+    assert list(result.job_ids) == ["pretrain", "evaluate"]
+    states = local_slurm.wait(list(result.job_ids.values()), timeout_s=240)
+    assert list(states.values()) == ["COMPLETED", "COMPLETED"], f"{states}\n{_slurm_log(run_dir)}"
+    for job in result.job_ids.values():
+        assert local_slurm.job_state(job)[1] == "0:0"
+    evaluate_job = local_slurm.run("scontrol", "show", "job", "-o", result.job_ids["evaluate"])
+    assert "Dependency=" in evaluate_job
+
+    pretrain = run_dir / "pretrain"
+    assert (pretrain / "checkpoints").is_dir() and (pretrain / "metrics.jsonl").is_file()
+    saved = (pretrain / "config.yaml").read_text()
+    assert "train_iters: 2" in saved, "the stage ran with the launcher's overrides"
+    # The second SLURM task ran as rank 1 (SLURM_PROCID), next to rank 0.
+    assert (pretrain / "logs" / "pretrain.rank1.log").is_file(), _slurm_log(run_dir)
+    results = json.loads((run_dir / "evaluate" / "results.json").read_text())
+    assert results, "evaluation wrote its results"
+
+
+def test_failed_stage_cancels_the_stages_after_it(local_slurm, stages_ready, tmp_path, monkeypatch):
+    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    bad_blend = tmp_path / "blend.json"
+    bad_blend.write_text("not json\n")
+    cfg = _config([f"pretrain.data={bad_blend}", f"evaluate.data_dir={tmp_path}"])
+    result = launch(cfg, tmp_path / "run", workdir=REPO)
+    states = local_slurm.wait(list(result.job_ids.values()), timeout_s=120)
+    assert states[result.job_ids["pretrain"]] == "FAILED", _slurm_log(tmp_path / "run")
+    assert states[result.job_ids["evaluate"]] == "CANCELLED"
+    assert not (tmp_path / "run" / "evaluate" / "results.json").exists()

@@ -1,0 +1,83 @@
+"""GPTModel builder: layer spec and precision choice, SwiGLU, FP8 settings, and CUDA bf16 training (GPU)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from nemo_repro.pretrain import model as model_mod
+from nemo_repro.pretrain import parallel
+
+
+def test_cpu_choice_is_local_spec_fp32_with_padded_vocab(make_cfg):
+    if torch.cuda.is_available():
+        pytest.skip("CPU choice")
+    choice = model_mod.choose(make_cfg(), vocab_size=516)
+    assert (choice.transformer_impl, choice.dtype, choice.padded_vocab_size) == ("local", torch.float32, 640)
+
+
+def test_swiglu_model_has_gated_mlp(make_cfg):
+    cfg = make_cfg("pretrain.swiglu=true")
+    parallel.initialize(1, 1, 0)
+    gpt, _ = model_mod.build_model(cfg, vocab_size=512, seed=0)
+    fc1 = gpt.decoder.layers[0].mlp.linear_fc1.weight
+    assert gpt.config.gated_linear_unit and gpt.config.activation_func is torch.nn.functional.silu
+    assert fc1.shape == (2 * model_mod.ffn_size(cfg), 64) and model_mod.ffn_size(cfg) == 192
+
+
+def test_init_is_seeded_per_parameter_and_norms_stay_constant(make_cfg):
+    parallel.initialize(1, 1, 0)
+    a, _ = model_mod.build_model(make_cfg(), vocab_size=512, seed=7)
+    b, _ = model_mod.build_model(make_cfg(), vocab_size=512, seed=7)
+    c, _ = model_mod.build_model(make_cfg(), vocab_size=512, seed=8)
+    qkv = "decoder.layers.1.self_attention.linear_qkv.weight"
+    params = [dict(m.named_parameters()) for m in (a, b, c)]
+    assert torch.equal(params[0][qkv], params[1][qkv]) and not torch.equal(params[0][qkv], params[2][qkv])
+    assert torch.all(params[0]["decoder.final_layernorm.weight"] == 1)
+    proj = float(params[0]["decoder.layers.0.self_attention.linear_proj.weight"].std())
+    assert proj == pytest.approx(0.02 / 2, rel=0.1)  # scaled init: std / sqrt(2 x 2 layers)
+
+
+def test_fp8_settings_reach_the_transformer_config(make_cfg):
+    """The FP8 recipe is megatron's own TransformerConfig fields (TE reads them); checked without TE."""
+    cfg = make_cfg("pretrain.fp8=hybrid", "pretrain.fp8_recipe=delayed", "pretrain.fp8_amax_history_len=16", "pretrain.fp8_amax_compute_algo=max")
+    choice = model_mod.ModelChoice("transformer_engine", torch.float32, 512)
+    tconfig = model_mod.transformer_config(cfg, choice)
+    assert (tconfig.fp8, tconfig.fp8_recipe, tconfig.fp8_amax_history_len, tconfig.fp8_amax_compute_algo) == ("hybrid", "delayed", 16, "max")
+
+
+@pytest.mark.gpu
+def test_transformer_engine_spec_is_chosen_when_it_imports(make_cfg):
+    pytest.importorskip("transformer_engine")
+    choice = model_mod.choose(make_cfg(), vocab_size=512)
+    assert choice.transformer_impl == "transformer_engine" and choice.dtype == torch.bfloat16
+    spec = model_mod.layer_spec(make_cfg(), choice)
+    assert spec.submodules.self_attention.submodules.linear_qkv.__name__.startswith("TE")
+
+
+@pytest.mark.gpu
+def test_cuda_bf16_training_with_the_local_spec(make_cfg, tmp_path):
+    from nemo_repro.pretrain.loop import pretrain
+    from nemo_repro.runs import read_metrics
+
+    cfg = make_cfg("pretrain.transformer_impl=local", "pretrain.precision=bf16", "pretrain.train_iters=20", "pretrain.save_interval=20")
+    result = pretrain(cfg, tmp_path, seed=1234, progress=False)
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    assert result.steps == 20 and rows[-1]["loss"] < rows[0]["loss"] - 0.3
+    assert all(0 < r["mfu"] < 1 for r in rows)
+    info = (tmp_path / "checkpoints" / "iter_0000020" / "model_info.json").read_text()
+    assert "bfloat16" in info and '"transformer_impl": "local"' in info
+
+
+@pytest.mark.gpu
+def test_fp8_training_on_hopper(make_cfg, tmp_path):
+    pytest.importorskip("transformer_engine")
+    if torch.cuda.get_device_capability() < (9, 0):
+        pytest.skip("FP8 needs Hopper")
+    from nemo_repro.pretrain.loop import pretrain
+
+    # FP8 GEMMs need dimensions that are multiples of 16
+    cfg = make_cfg("pretrain.fp8=hybrid", "pretrain.hidden_size=128", "pretrain.train_iters=5", "pretrain.save_interval=5")
+    assert pretrain(cfg, tmp_path, seed=1234, progress=False).steps == 5

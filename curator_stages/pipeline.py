@@ -171,10 +171,14 @@ def build_stages(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Processing
 
 
 def make_executor(cfg: RecycleConfig):  # noqa: ANN201
-    """Xenna in batch mode (streaming wants more CPUs than small machines have) or Ray Data.
+    """Xenna in batch mode (streaming wants more CPUs than small machines have), Ray Data, or in-process.
 
-    Both call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts a local one.
+    Xenna and Ray Data call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts a local one.
     """
+    if cfg.executor == "local":
+        from curator_stages.local_executor import LocalExecutor
+
+        return LocalExecutor()
     if os.environ.get("RAY_ADDRESS"):
         log.info("attaching to the Ray cluster at RAY_ADDRESS=%s", os.environ["RAY_ADDRESS"])
     if cfg.executor == "xenna":

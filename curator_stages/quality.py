@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
 from nemo_curator.stages.text.filters.fasttext.fasttext_filters import FastTextQualityFilter
@@ -45,27 +46,27 @@ class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [QUALITY_BEFORE, QUALITY_AFTER, STATUS, REASON]
 
-    def _score(self, texts) -> list[float]:  # noqa: ANN001
-        return [self._filter.score_document(t) if t.strip() else 0.0 for t in texts]
+    def _score(self, texts: pd.Series) -> pd.Series:
+        """P(hq) of each text, NaN-free, on the index of `texts` (an empty text scores 0)."""
+        return pd.Series([self._filter.score_document(t) if t.strip() else 0.0 for t in texts], index=texts.index, dtype=float)
+
+    def failures(self, before: float, after: float) -> str:
+        failed = []
+        if self.threshold is not None and after < self.threshold:
+            failed.append(f"quality {after:.4f} < {self.threshold}")
+        if self.min_gain is not None and after - before < self.min_gain:
+            failed.append(f"quality gain {after - before:+.4f} < {self.min_gain}")
+        return "; ".join(failed)
 
     def process(self, batch: DocumentBatch) -> DocumentBatch:
         df = ensure_status(batch.to_pandas().copy())
-        readable, live = df[STATUS] != REJECTED, active(df)
-        df[QUALITY_BEFORE] = np.nan
+        df[QUALITY_BEFORE] = self._score(df.loc[df[STATUS] != REJECTED, TEXT]).reindex(df.index)
         df[QUALITY_AFTER] = np.nan
-        df.loc[readable, QUALITY_BEFORE] = self._score(df.loc[readable, TEXT])
         if RECYCLED in df:
-            df.loc[live, QUALITY_AFTER] = self._score(df.loc[live, RECYCLED])
-            reasons = []
-            for idx in df.index[live]:
-                after, gain = df.at[idx, QUALITY_AFTER], df.at[idx, QUALITY_AFTER] - df.at[idx, QUALITY_BEFORE]
-                failed = []
-                if self.threshold is not None and after < self.threshold:
-                    failed.append(f"quality {after:.4f} < {self.threshold}")
-                if self.min_gain is not None and gain < self.min_gain:
-                    failed.append(f"quality gain {gain:+.4f} < {self.min_gain}")
-                reasons.append((idx, "; ".join(failed)))
-            for idx, reason in reasons:
+            live = df.index[active(df)]
+            df[QUALITY_AFTER] = self._score(df.loc[live, RECYCLED]).reindex(df.index)
+            for idx in live:
+                reason = self.failures(df.at[idx, QUALITY_BEFORE], df.at[idx, QUALITY_AFTER])
                 if reason:
                     df.at[idx, STATUS], df.at[idx, REASON] = FILTERED, reason
         return with_data(batch, df)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pandas as pd
 from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
 from nemo_curator.tasks import DocumentBatch
@@ -39,11 +40,9 @@ class Rephrase(ProcessingStage[DocumentBatch, DocumentBatch]):
 
     def process(self, batch: DocumentBatch) -> DocumentBatch:
         df = ensure_status(batch.to_pandas().copy())
-        live = active(df)
+        live = df.index[active(df)]
         outputs = self._generator.generate([repro_messages(t, self.max_chars) for t in df.loc[live, TEXT]], self.generator.sampling)
         parsed = [parse_repro_output(o) for o in outputs]
-        df[RECYCLED] = ""
-        df[HAS_MARKER] = False
-        df.loc[live, RECYCLED] = [p.text for p in parsed]
-        df.loc[live, HAS_MARKER] = [p.has_marker for p in parsed]
+        df[RECYCLED] = pd.Series([p.text for p in parsed], index=live, dtype=object).reindex(df.index, fill_value="")
+        df[HAS_MARKER] = pd.Series([p.has_marker for p in parsed], index=live, dtype=bool).reindex(df.index, fill_value=False)
         return with_data(batch, df)

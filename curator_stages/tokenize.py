@@ -23,6 +23,20 @@ SIDES = {"organic": (TO_ORGANIC, TEXT), "recycled": (TO_RECYCLED, RECYCLED)}
 """side -> (flag column, text column)."""
 
 
+class _BatchEncodePlus:
+    """NeMo Curator 1.4's writer calls `tokenizer.batch_encode_plus`, which transformers 5 removed;
+    calling the tokenizer itself is the same operation. Everything else passes through."""
+
+    def __init__(self, tokenizer) -> None:  # noqa: ANN001
+        self._tokenizer = tokenizer
+
+    def batch_encode_plus(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        return self._tokenizer(list(texts), **kwargs)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._tokenizer, name)
+
+
 @dataclass
 class Tokenize(ProcessingStage[DocumentBatch, DocumentBatch]):
     """Write the flagged rows of each side; records `{side: {prefix, documents, tokens}}` in the batch metadata (`megatron`).
@@ -43,6 +57,7 @@ class Tokenize(ProcessingStage[DocumentBatch, DocumentBatch]):
             staging.mkdir(parents=True, exist_ok=True)
             writer = MegatronTokenizerWriter(path=str(staging), model_identifier=self.tokenizer, text_field=TEXT, append_eod=self.append_eod)
             writer.setup()
+            writer.tokenizer = _BatchEncodePlus(writer.tokenizer)
             self._writers[side] = writer
 
     def inputs(self) -> tuple[list[str], list[str]]:

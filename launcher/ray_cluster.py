@@ -7,14 +7,19 @@ between `ray start` on every node and the pipeline, so no stage starts on half a
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
 
 
 def alive_nodes(address: str) -> int:
+    """Alive nodes of the cluster; raises ConnectionError while its head does not listen yet."""
     import ray
 
     if not ray.is_initialized():
+        host, _, port = address.rpartition(":")
+        # ray.init blocks for minutes on a port nobody listens on: probe the GCS port first.
+        socket.create_connection((host, int(port)), timeout=5).close()
         ray.init(address=address, logging_level="ERROR", log_to_driver=False)
     return sum(1 for node in ray.nodes() if node["Alive"])
 
@@ -28,7 +33,7 @@ def wait_for_nodes(address: str, nodes: int, timeout_s: float, poll_s: float = 1
             alive = alive_nodes(address)
             if alive >= nodes:
                 return alive
-        except ConnectionError as exc:  # the head is not up yet
+        except OSError as exc:  # the head is not up yet (ConnectionError, timeouts)
             last_error = exc
         time.sleep(poll_s)
     raise TimeoutError(f"Ray cluster at {address} has {alive} of {nodes} nodes after {timeout_s:.0f} s (last error: {last_error})")

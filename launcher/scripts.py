@@ -141,14 +141,20 @@ def _slurm_body(cfg: RootConfig, stage: str, overrides: list[str], ctx: Context)
     # recycle: a Ray cluster over the allocation, then the pipeline as its driver.
     ray_port, nodes = cfg.launch.ray_port, c.nodes
     on_head = '--overlap --nodes=1 --ntasks=1 --nodelist="$head_node"'
+    # A Ray node owns its whole node: all CPUs (a step gets one by default) and the GPUs.
+    ray_node = '--cpus-per-task="$SLURM_CPUS_ON_NODE"' + (f" --gpus-per-node={c.gpus_per_node}" if c.request_gpus else "")
     lines = [
         HEAD_NODE,
         f'export RAY_ADDRESS="$head_node:{ray_port}"',
+        "# Ray token auth with this job's own token: ~/.ray/auth_token is shared by every Ray cluster of the user.",
+        "export RAY_AUTH_MODE=token",
+        "RAY_AUTH_TOKEN=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \\n')",
+        "export RAY_AUTH_TOKEN",
         "# Ray head on the first node and a worker on every other node; they live until the job ends.",
-        _srun(cfg, ctx, on_head, [f"ray start --head --port={ray_port} --disable-usage-stats --block"]) + " &",
+        _srun(cfg, ctx, f"{on_head} {ray_node}", [f"ray start --head --port={ray_port} --disable-usage-stats --block"]) + " &",
     ]
     if nodes > 1:
-        workers = f'--overlap --nodes={nodes - 1} --ntasks={nodes - 1} --exclude="$head_node"'
+        workers = f'--overlap --nodes={nodes - 1} --ntasks={nodes - 1} --exclude="$head_node" {ray_node}'
         lines.append(_srun(cfg, ctx, workers, ['ray start --address="$RAY_ADDRESS" --block']) + " &")
     wait = f'python -m launcher.ray_cluster --address="$RAY_ADDRESS" --nodes={nodes} --timeout={cfg.launch.ray_timeout_s}'
     lines += [_srun(cfg, ctx, on_head, [wait]), _srun(cfg, ctx, on_head, _cli(stage, overrides))]

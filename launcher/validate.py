@@ -7,6 +7,7 @@ a config in one pass instead of one submission attempt per mistake.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from nemo_repro.config.fields import ConfigError
@@ -49,6 +50,9 @@ def problems(cfg: RootConfig, run_dir: Path) -> list[str]:
             f"stages={cfg.stages} must name each stage at most once, in pipeline order: "
             f"use stages=[{','.join(canonical_order(cfg.stages))}]"
         )
+    for name in cfg.env_vars:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            out.append(f"env_vars.{name} is not a valid environment variable name: use letters, digits and _, not starting with a digit")
     if cluster.type == "slurm":
         if not cluster.partition:
             out.append("cluster.partition is not set: SLURM needs one; pass cluster.partition=<name> (`sinfo -s` lists them)")

@@ -60,11 +60,6 @@ def set_key(cfg: RootConfig, key: str, value: Any) -> None:
     setattr(get_key(cfg, parent), name, value)
 
 
-def stage_dirs(stages: list[str], run_dir: Path) -> dict[str, Path]:
-    """The run dir of each stage: `<run_dir>/<stage>`."""
-    return {stage: run_dir / stage for stage in stages}
-
-
 def produced(cfg: RootConfig, run_dir: Path, before: str) -> dict[str, Handoff]:
     """Paths that stages running before `before` will leave behind, with their handoff."""
     earlier = cfg.stages[: cfg.stages.index(before)]

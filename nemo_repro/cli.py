@@ -19,7 +19,10 @@ from nemo_repro.config.fields import ConfigError
 
 # name -> ("module:function", one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "quickstart": ("nemo_repro.quickstart:run", "the whole RePro loop on the embedded sample corpus with tiny models, on CPU, with a report"),
+    "rl": ("nemo_repro.rl.train:run", "train the RePro rephraser with GRPO (TRL) on our rewards; writes metrics, checkpoints, final/ and a report"),
     "launch": ("launcher.launch:run", "run the configured stages as SLURM jobs (pyxis) or local processes; launch.dry_run=true only writes the scripts"),
+    "recycle": ("curator_stages.pipeline:run", "recycle documents with NeMo Curator stages (segment, rephrase, score, filter, mix, tokenize); stage=<name> runs one stage"),
     "pretrain": ("nemo_repro.pretrain.cli:run", "pretrain a Megatron-Core GPT on a blend (TP/PP/DP; torchrun for several processes)"),
     "evaluate": ("nemo_repro.evaluate.runner:run", "lm-eval a checkpoint or HF model on local DCLM Core task files; compare=[runA,runB] compares runs"),
 }

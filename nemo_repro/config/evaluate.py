@@ -12,7 +12,8 @@ class EvaluateConfig:
     """Our Megatron-Core checkpoint directory or an HF model folder (one with `config.json`); detected from the folder."""
 
     data_dir: Optional[str] = None
-    """Folder of llm-foundry-format `<task>.jsonl` files (also searched one level down, as in llm-foundry's eval bundle)."""
+    """Folder of llm-foundry-format `<task>.jsonl` files (also searched one level down, as in llm-foundry's eval bundle).
+    null with only the embedded `sample_*` tasks: they are written into `run.dir/sample_tasks`."""
 
     tasks: list[str] = field(default_factory=list)
     """Tasks to run; empty means all 22 DCLM Core tasks. A task whose file is missing is skipped and the score marked partial."""

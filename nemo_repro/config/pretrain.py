@@ -15,7 +15,7 @@ class PretrainConfig:
     """Local HF tokenizer folder or tokenizer.json. `null`: GPT-2's from `../shared/data/tokenizers/gpt2` when present, else a BPE trained on the sample corpus."""
 
     sample_docs: int = 400
-    """Documents of the embedded sample corpus used when `data` is `null`."""
+    """Documents of the embedded sample corpus used when `data` is `null`; 0 makes `data` required (the paper-scale configs)."""
 
     num_layers: int = 24
     """Transformer layers."""
@@ -145,8 +145,9 @@ class PretrainConfig:
         check_choice("pretrain.fp8_amax_compute_algo", self.fp8_amax_compute_algo, ["max", "most_recent"])
         for key in ("num_layers", "hidden_size", "num_attention_heads", "seq_length", "tensor_model_parallel_size",
                     "pipeline_model_parallel_size", "micro_batch_size", "global_batch_size", "train_iters",
-                    "log_interval", "save_interval", "sample_docs", "make_vocab_size_divisible_by"):
+                    "log_interval", "save_interval", "make_vocab_size_divisible_by"):
             check_positive(f"pretrain.{key}", getattr(self, key))
+        check_positive("pretrain.sample_docs", self.sample_docs, allow_zero=True)
         tp, pp = self.tensor_model_parallel_size, self.pipeline_model_parallel_size
         if self.num_attention_heads % tp:
             raise ConfigError(f"pretrain.num_attention_heads={self.num_attention_heads} is not divisible by pretrain.tensor_model_parallel_size={tp}")

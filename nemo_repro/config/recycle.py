@@ -12,7 +12,7 @@ from nemo_repro.config.fields import ConfigError, check_choice, check_positive
 from nemo_repro.generation.base import SamplingConfig
 
 METHODS = ("repro", "rewire", "prox")
-EXECUTORS = ("xenna", "ray_data")
+EXECUTORS = ("xenna", "ray_data", "local")
 GENERATOR_BACKENDS = ("hf", "vllm", "openai")
 STAGES = ("validate", "segment", "rephrase", "reassemble", "score", "filter", "quality_filter", "prox", "rewire", "mix", "tokenize")
 
@@ -113,7 +113,7 @@ class RecycleConfig:
     """Shards per executor run; the outputs of each run are committed before the next. 0: all pending shards in one run."""
 
     executor: str = "xenna"
-    """NeMo Curator executor: `xenna` (Cosmos-Xenna, batch mode) or `ray_data`. Attaches to the Ray cluster at `RAY_ADDRESS` when set."""
+    """NeMo Curator executor: `xenna` (Cosmos-Xenna, batch mode) or `ray_data`, both attaching to the Ray cluster at `RAY_ADDRESS` when set; `local` runs the stages in this process (tests, debugging, tiny runs)."""
 
     def __post_init__(self) -> None:
         check_choice("recycle.method", self.method, METHODS)

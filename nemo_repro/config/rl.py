@@ -232,6 +232,9 @@ class RLConfig:
     save_steps: int = 100
     """Checkpoint every this many steps into `run.dir/checkpoints/`."""
 
+    torch_threads: Optional[int] = None
+    """CPU threads for torch (`null`: torch's default). 1 is much faster when other jobs share the cores."""
+
     save_total_limit: Optional[int] = 2
     """Checkpoints kept (oldest deleted first); `null` keeps all."""
 

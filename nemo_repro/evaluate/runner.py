@@ -24,11 +24,13 @@ from nemo_repro.config.fields import ConfigError
 from nemo_repro.evaluate.formats import read_task_file
 from nemo_repro.evaluate.models import load_lm, model_kind
 from nemo_repro.evaluate.score import core_score, task_result
-from nemo_repro.evaluate.suite import DCLM_CORE, TaskSpec, find_data_file, get_task
+from nemo_repro.evaluate.sample_tasks import write_sample_tasks
+from nemo_repro.evaluate.suite import DCLM_CORE, SAMPLE_TASKS, TaskSpec, find_data_file, get_task
 from nemo_repro.evaluate.task_yaml import write_task_yamls
 from nemo_repro.runs import RunDir, write_atomic
 
 log = logging.getLogger(__name__)
+SAMPLE_NAMES = {t.name for t in SAMPLE_TASKS}
 
 
 def resolve_tasks(cfg: EvaluateConfig) -> tuple[dict[TaskSpec, Path], list[str]]:
@@ -80,6 +82,9 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     if not cfg.model:
         raise ConfigError("evaluate.model is required: our checkpoint directory or an HF model folder")
     run_dir = Path(run_dir)
+    if cfg.data_dir is None and cfg.tasks and all(name in SAMPLE_NAMES for name in cfg.tasks):
+        # the embedded tasks need no data: write them into the run (the CPU quickstart)
+        cfg = dataclasses.replace(cfg, data_dir=str(write_sample_tasks(run_dir / "sample_tasks")))
     tasks, skipped = resolve_tasks(cfg)
     for name in skipped:
         log.warning("task %s skipped: no data file in %s", name, cfg.data_dir)
@@ -128,7 +133,7 @@ def report_markdown(results: dict[str, Any]) -> str:
         f"- data: `{results['data_dir']}`" + (f", first {results['limit']} examples per task" if results["limit"] else ""),
         f"- score (mean centered accuracy over {len(results['tasks'])} tasks): **{results['core']:.4f}**"
         + (" (partial: not the full 22-task DCLM Core)" if results["partial"] else " (DCLM Core, all 22 tasks)"),
-        f"- {results['examples']} examples in {results['seconds']:.1f} s",
+        f"- {results['examples']} examples in {results['seconds']:.1f} s ({results['examples'] / max(results['seconds'], 1e-9):.1f} examples/s)",
     ]
     if results["skipped"]:
         lines.append(f"- skipped, no data file: {', '.join(results['skipped'])}")

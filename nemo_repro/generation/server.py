@@ -37,12 +37,15 @@ class RequestError(ValueError):
 def _sampling(body: dict[str, Any], default_max_tokens: int) -> SamplingConfig:
     """OpenAI request fields -> SamplingConfig (OpenAI's defaults: temperature 1, top_p 1)."""
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens")) or default_max_tokens
+    seed = body.get("seed")
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise RequestError("seed must be a non-negative integer", param="seed")
     try:
         return SamplingConfig(
             temperature=float(body.get("temperature") if body.get("temperature") is not None else 1.0),
             top_p=float(body.get("top_p") if body.get("top_p") is not None else 1.0),
             max_new_tokens=int(max_tokens),
-            seed=body.get("seed"),
+            seed=seed,
         )
     except (ConfigError, TypeError, ValueError) as error:
         raise RequestError(str(error)) from error

@@ -59,34 +59,38 @@ def vocab_parallel_logsumexp(logits: torch.Tensor) -> torch.Tensor:
     return reduce_from_tensor_model_parallel_region(sum_exp).log() + peak
 
 
-def loss_func(labels, loss_mask, z_loss: float, logits: torch.Tensor):
-    """Mean token cross entropy (+ z_loss * mean (log Z)^2); returns (loss, logged values)."""
+def masked_mean(loss_mask, token_loss: torch.Tensor):
+    """Mean of megatron's per-token cross entropy over the loss mask; returns (loss, logged values)."""
+    mask = loss_mask.float()
+    lm_loss = (token_loss.float() * mask).sum() / mask.sum().clamp(min=1)
+    return lm_loss, {"lm_loss": lm_loss.detach().clone()}  # the schedule scales the returned loss in place
+
+
+def loss_with_z_loss(labels, loss_mask, z_loss: float, logits: torch.Tensor):
+    """Mean token cross entropy + z_loss * mean (log Z)^2 from the (TP-sharded) logits."""
     from megatron.core import tensor_parallel
 
     logits = logits.float()
     mask = loss_mask.float()
     n_tokens = mask.sum().clamp(min=1)
-    logged = {}
-    z_term = 0.0
-    if z_loss > 0:
-        log_z = vocab_parallel_logsumexp(logits)
-        z_term = z_loss * ((log_z**2) * mask).sum() / n_tokens
-        logged["z_loss"] = z_term.detach().clone()
-        logits = logits.clone()  # megatron's cross entropy shifts its input in place
-    ce = tensor_parallel.vocab_parallel_cross_entropy(logits, labels)
+    z_term = z_loss * ((vocab_parallel_logsumexp(logits) ** 2) * mask).sum() / n_tokens
+    ce = tensor_parallel.vocab_parallel_cross_entropy(logits.clone(), labels)  # it shifts its input in place
     lm_loss = (ce * mask).sum() / n_tokens
-    logged["lm_loss"] = lm_loss.detach().clone()  # the schedule scales the returned loss in place
-    return lm_loss + z_term, logged
+    return lm_loss + z_term, {"lm_loss": lm_loss.detach().clone(), "z_loss": z_term.detach().clone()}
 
 
 def forward_step(z_loss: float, data_iterator, model):
+    """One microbatch. Without z-loss GPTModel computes the loss itself (fused, no logits copy)."""
     batch = next(data_iterator)
-    output = model(batch["tokens"], batch["position_ids"], None)
-    return output, partial(loss_func, batch["labels"], batch["loss_mask"], z_loss)
+    if z_loss > 0:
+        logits = model(batch["tokens"], batch["position_ids"], None)
+        return logits, partial(loss_with_z_loss, batch["labels"], batch["loss_mask"], z_loss)
+    token_loss = model(batch["tokens"], batch["position_ids"], None, labels=batch["labels"])
+    return token_loss, partial(masked_mean, batch["loss_mask"])
 
 
 def flops_per_token(cfg: PretrainConfig, vocab: int) -> float:
-    """Training FLOPs per token: 6 x matmul params + causal-free attention scores (12 L h s), as Megatron counts."""
+    """Training FLOPs per token: 6 x matmul parameters + attention scores (12 L h s, no causal discount), as Megatron counts."""
     from nemo_repro.pretrain.model import ffn_size
 
     h, L = cfg.hidden_size, cfg.num_layers
@@ -161,7 +165,8 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
     step, consumed = 0, 0
     if cfg.resume and checkpoint.latest_iteration(ckpt_root) is not None:
         step, consumed = checkpoint.load_checkpoint(ckpt_root, model, optimizer, scheduler)
-        run.metrics.truncate_after(step)
+        if layout.rank == 0:
+            run.metrics.truncate_after(step)
         log.info("resumed from %s at step %d (%d samples consumed)", ckpt_root, step, consumed)
     info = {
         "pretrain": dataclasses.asdict(cfg),

@@ -73,7 +73,7 @@ def shared_gpt2_path() -> Path:
 
 
 def resolve_tokenizer(path: str | None, out_dir: Path) -> HFTokenizer:
-    """`path` when given; else GPT-2's from ../shared, else a 2048-token BPE trained on the sample corpus, saved in `out_dir`."""
+    """`path` when given; else GPT-2's from ../shared, else a BPE (up to 2048 tokens) trained on the sample corpus, saved in `out_dir`."""
     if path:
         return HFTokenizer(path)
     out_dir = Path(out_dir)

@@ -37,6 +37,8 @@ def validate(cfg: PretrainConfig) -> Layout:
         )
     if cfg.data is not None:
         resolve_blend(cfg.data)
+    elif cfg.sample_docs == 0:
+        raise ConfigError("pretrain.data is required: set it to the blend.json of `nemo-repro recycle` or a .bin/.idx prefix")
     if cfg.transformer_impl == "transformer_engine" and not te_available():
         raise ConfigError("pretrain.transformer_impl=transformer_engine but Transformer Engine does not import here (and needs CUDA)")
     check_fp8(cfg)

@@ -27,7 +27,7 @@ def build_tiny_policy(texts: Sequence[str], cfg: TinyPolicyConfig, out_dir: Path
     from nemo_repro.models.tiny import build_tiny_causal_lm, train_bpe_tokenizer
 
     # The fixed prompt text and the marker are in the corpus, so they become few tokens.
-    prompt_text = "\n".join([REPRO_SYSTEM, REPRO_USER_TEMPLATE, REPRO_MARKER] * 20)
+    prompt_text = "\n".join([REPRO_SYSTEM, REPRO_USER_TEMPLATE, REPRO_MARKER] * 200)
     tokenizer = train_bpe_tokenizer(list(texts) + [prompt_text], vocab_size=cfg.vocab_size)
     return build_tiny_causal_lm(
         tokenizer,

@@ -21,6 +21,7 @@ from typing import Optional
 
 import numpy as np
 
+from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.rl import REWARD_NAMES, RLConfig
 from nemo_repro.plots import plot_curves
 from nemo_repro.runs import MetricsLogger, global_rank, read_metrics, write_atomic
@@ -38,8 +39,6 @@ def prepare_policy(cfg: RLConfig, docs: LoadedDocuments, run_dir: Path, seed: in
     if cfg.policy is not None:
         path = Path(cfg.policy)
         if not _has_model(path):
-            from nemo_repro.config.fields import ConfigError
-
             raise ConfigError(f"rl.policy={cfg.policy!r} is not a local HF model folder (no config.json)")
         return path
     from nemo_repro.rl.policy import build_tiny_policy
@@ -58,8 +57,6 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
     world = max(1, torch.cuda.device_count()) if torch.cuda.is_available() else 1
     completions = cfg.prompts_per_step * cfg.num_generations
     if completions % (world * cfg.gradient_accumulation_steps):
-        from nemo_repro.config.fields import ConfigError
-
         raise ConfigError(
             f"rl.prompts_per_step * rl.num_generations = {completions} must divide by processes ({world}) x "
             f"rl.gradient_accumulation_steps ({cfg.gradient_accumulation_steps})"
@@ -84,7 +81,6 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
         use_vllm=cfg.use_vllm,
         vllm_mode=cfg.vllm_mode,
         reward_weights=reward_weights,
-        gradient_checkpointing=cfg.gradient_checkpointing,
         bf16=cfg.bf16 and not use_cpu,
         fp16=False,
         use_cpu=use_cpu,
@@ -98,6 +94,8 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
         data_seed=seed,
         disable_tqdm=not progress,
         log_completions=False,
+        # Passed only when on: transformers 5 deprecates the name (activation_checkpointing) but TRL still reads it.
+        **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),
     )
 
 
@@ -116,6 +114,10 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(cfg.torch_threads)
     metrics = metrics or MetricsLogger(run_dir, enabled=global_rank() == 0)
     started = time.time()
 
@@ -138,9 +140,7 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
 
             with_target = [(d, doc.target) for d, doc in zip(dataset["document"], docs.documents) if doc.target]
             if not with_target:
-                from nemo_repro.config.fields import ConfigError
-
-                raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
+                    raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
             pairs = sft_pairs([d for d, _ in with_target], [t for _, t in with_target], cfg.max_doc_chars)
             _, sft_losses = sft_warmup(policy, pairs, cfg.sft_warmup, sft_dir, seed=seed)
             write_atomic(sft_dir / "losses.json", json.dumps(sft_losses))
@@ -220,9 +220,9 @@ def write_outputs(
         if not np.isnan(first):
             lines.append(f"| {key} | {first:.4f} | {last:.4f} | {last - first:+.4f} |")
     if cfg.hard_examples.enabled:
-        first, last = fifth_means(rows, "sampler/recent_reward_drawn")
-        base_first, base_last = fifth_means(rows, "sampler/recent_reward_all")
-        lines += ["", f"Hard-example sampler: recent reward of drawn prompts {last:.4f} vs all prompts {base_last:.4f} (last fifth)."]
+        _, drawn = fifth_means(rows, "sampler/recent_reward_drawn")
+        _, overall = fifth_means(rows, "sampler/recent_reward_all")
+        lines += ["", f"Hard-example sampler (last fifth): recent reward of the drawn prompts {drawn:.4f} vs all prompts {overall:.4f}."]
     lines += ["", "![rewards](reward_curves.png)", "", "Final model: `final/` (HF folder with tokenizer)."]
     write_atomic(run_dir / "report.md", "\n".join(lines) + "\n")
 

@@ -81,22 +81,25 @@ def test_unknown_model_folder_is_a_config_error(sample_task_dir, tmp_path):
         evaluate(EvaluateConfig(model=str(tmp_path), data_dir=str(sample_task_dir), tasks=SAMPLE), tmp_path)
 
 
-def test_cli_evaluate_then_compare(tiny_qwen2_dir, tiny_llama_gpt2_dir, sample_task_dir, tmp_path, capsys):
+def test_cli_evaluate_then_compare(tiny_qwen2_dir, megatron_checkpoint, sample_task_dir, tmp_path, capsys):
     from nemo_repro.cli import main
 
     runs = []
-    for name, model in [("qwen", tiny_qwen2_dir), ("llama", tiny_llama_gpt2_dir)]:
+    # the hf run leaves data_dir null: the default (tiny) sample tasks are then written into the run
+    for name, model, data in [("hf", tiny_qwen2_dir, []), ("megatron", megatron_checkpoint, [f"evaluate.data_dir={sample_task_dir}"])]:
         run_dir = tmp_path / name
-        args = ["evaluate", f"evaluate.model={model}", f"evaluate.data_dir={sample_task_dir}", "evaluate.limit=6", f"run.dir={run_dir}"]
+        args = ["evaluate", f"evaluate.model={model}", *data, "evaluate.limit=6", f"run.dir={run_dir}"]
         assert main(args) == 0
         for out in ("results.json", "report.md", "config.yaml", "metrics.jsonl", "centered_acc.png"):
             assert (run_dir / out).is_file(), out
         assert "sample_next_sentence" in (run_dir / "report.md").read_text()
         runs.append(run_dir)
+    assert json.loads((runs[0] / "results.json").read_text())["data_dir"] == str((runs[0] / "sample_tasks").resolve())
     assert main(["evaluate", f"compare=[{runs[0]},{runs[1]}]", f"run.dir={tmp_path / 'cmp'}"]) == 0
     printed = capsys.readouterr().out
-    assert "| task | qwen | llama |" in printed and "| **score** |" in printed
+    assert "| task | hf | megatron |" in printed and "| **score** |" in printed
     assert (tmp_path / "cmp" / "compare.png").stat().st_size > 0
     summary = json.loads((tmp_path / "cmp" / "compare.json").read_text())
-    assert summary["qwen"]["core"] == json.loads((runs[0] / "results.json").read_text())["core"]
+    assert summary["megatron"]["core"] == json.loads((runs[1] / "results.json").read_text())["core"]
+    assert json.loads((runs[1] / "results.json").read_text())["model_kind"] == "megatron"
     assert main(["evaluate", f"compare=[{runs[0]},{tmp_path}]", f"run.dir={tmp_path / 'cmp2'}"]) == 2

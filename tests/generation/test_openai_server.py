@@ -43,9 +43,16 @@ def test_server_speaks_the_openai_protocol(served):
     assert [c.index for c in reply.choices] == [0, 1]
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage.completion_tokens == 10 and reply.usage.prompt_tokens > 0
+    full = sdk.chat.completions.create(model="tiny-qwen2", messages=PROMPTS[1], max_tokens=6, temperature=0)
+    text = full.choices[0].message.content
+    stop = text[3:5]
+    cut = sdk.chat.completions.create(model="tiny-qwen2", messages=PROMPTS[1], max_tokens=6, temperature=0, stop=[stop])
+    assert cut.choices[0].message.content == text[: text.index(stop)] and cut.choices[0].finish_reason == "stop"
     with pytest.raises(openai.NotFoundError, match="not served"):
         sdk.chat.completions.create(model="other", messages=PROMPTS[0])
-    for bad in ({"messages": []}, {"messages": PROMPTS[0], "top_p": 2}, {"messages": PROMPTS[0], "stream": True}):
+    bad_requests = ({"messages": []}, {"messages": [{"role": "user"}]}, {"messages": PROMPTS[0], "top_p": 2},
+                    {"messages": PROMPTS[0], "stream": True}, {"messages": PROMPTS[0], "seed": -1})
+    for bad in bad_requests:
         with pytest.raises(openai.BadRequestError):
             sdk.chat.completions.create(model="tiny-qwen2", max_tokens=2, **bad)
 

@@ -3,12 +3,15 @@
 Submits a tiny pipeline with `container: null`: pretraining as 2 SLURM tasks (rank and
 world size from SLURM, gloo on CPU) for 2 steps, then evaluation of its checkpoint,
 chained with afterok. Checks the outputs and the job states via scontrol. A second
-launch whose pretraining fails checks that the dependent job is cancelled.
+launch whose pretraining fails checks that the dependent job is cancelled. The Ray
+bootstrap of `recycle.sbatch` is checked with a stand-in driver in place of the
+pipeline (the pipeline itself is tested in tests/curator_stages).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -34,9 +37,9 @@ def _config(run_overrides: list[str]):
         "cluster.gpus_per_node=2", "cluster.request_gpus=false", "cluster.exclusive=false",
         "cluster.requires_container=false", "container=null", "stages=[pretrain,evaluate]",
         f"launch.master_port={_free_port()}",
-        "pretrain.train_iters=2", "pretrain.lr_warmup_iters=1", "pretrain.save_interval=2", "pretrain.seq_length=32",
+        "pretrain.train_iters=2", "pretrain.lr_warmup_iters=1", "pretrain.save_interval=2",
         "pretrain.micro_batch_size=1", "pretrain.global_batch_size=2", "pretrain.sample_docs=40",
-        "evaluate.tasks=[sample_next_sentence]", "evaluate.limit=2", *run_overrides,
+        "evaluate.tasks=[sample_last_words]", "evaluate.limit=2", *run_overrides,
     ], subcommand="launch")
     return cfg
 
@@ -88,3 +91,22 @@ def test_failed_stage_cancels_the_stages_after_it(local_slurm, stages_ready, tmp
     assert states[result.job_ids["pretrain"]] == "FAILED", _slurm_log(tmp_path / "run")
     assert states[result.job_ids["evaluate"]] == "CANCELLED"
     assert not (tmp_path / "run" / "evaluate" / "results.json").exists()
+
+
+def test_recycle_job_starts_a_ray_cluster_its_driver_attaches_to(local_slurm, tmp_path, monkeypatch):
+    monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    cfg = _config(["stages=[recycle]", "launch.dry_run=true", f"launch.ray_port={_free_port()}", "cluster.gpus_per_node=1"])
+    run_dir = tmp_path / "run"
+    launch(cfg, run_dir, workdir=REPO, echo=lambda text: None)
+    script = run_dir / "recycle.sbatch"
+    # The driver attaches like NeMo Curator's executors do: ray.init() with RAY_ADDRESS from the script.
+    driver = "python -c 'import ray; ray.init(); print(\"DRIVER_CPUS\", ray.cluster_resources()[\"CPU\"])'"
+    text, n = re.subn(r"python -m nemo_repro\.cli recycle.*", driver, script.read_text(), flags=re.S)
+    assert n == 1
+    script.write_text(text + "\n")
+    job = local_slurm.run("sbatch", "--parsable", str(script)).strip()
+    states = local_slurm.wait([job], timeout_s=150)
+    log = _slurm_log(run_dir)
+    assert states[job] == "COMPLETED", log
+    assert "launcher.ray_cluster: 1 Ray nodes up" in log
+    assert re.search(r"DRIVER_CPUS \d", log), log[-3000:]

@@ -138,3 +138,8 @@ def test_pretraining_on_recycled_tokens_uses_recycles_tokenizer(tmp_path):
     cfg.pretrain.tokenizer = str(tmp_path / "b")
     msg = _one(_cfg(stages=["recycle", "pretrain"], recycle=cfg.recycle, pretrain=cfg.pretrain))
     assert msg.startswith(f"pretrain.tokenizer={tmp_path}/b differs from {tmp_path}/a") and "same folder" in msg
+
+
+def test_env_var_names_must_be_exportable():
+    msg = _one(_cfg(env_vars={"HF_HOME": "/x", "BAD-NAME": "1"}))
+    assert msg.startswith("env_vars.BAD-NAME is not a valid environment variable name")

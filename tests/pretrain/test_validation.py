@@ -38,6 +38,14 @@ def test_missing_data_prefix_fails_before_any_work(make_cfg, tmp_path):
     assert not (tmp_path / "run" / "checkpoints").exists() and not (tmp_path / "run" / "tokenizer").exists()
 
 
+def test_paper_configs_require_data():
+    from nemo_repro.config.loader import load_config
+
+    cfg = load_config(["pretrain=gpt_400m"], subcommand="pretrain")[0].pretrain
+    with pytest.raises(ConfigError, match="pretrain.data is required"):
+        validate(cfg)
+
+
 def test_blend_with_a_missing_prefix(make_cfg, tmp_path):
     from nemo_repro.mix.blend import write_blend
 

@@ -42,9 +42,13 @@ def time_steps(cfg, reward_funcs, weights, policy, dataset, tokenizer, out_dir: 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is faster on a shared machine)")
     args = parser.parse_args()
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from transformers import AutoTokenizer
 
     from nemo_repro.config import load_config

@@ -28,6 +28,7 @@ def timed(fn, *args):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds of ours vs bert_score")
     args = parser.parse_args()
 
     import bert_score
@@ -66,13 +67,18 @@ def main() -> None:
             print(f"{name:<24}{n / seconds:>12.1f}")
 
         ours = rewards["semantic_minilm"]
-        f1_ours, t_ours = timed(ours.f1, originals, rephrasings)
-        (_, _, f1_lib), t_lib = timed(
-            lambda: bert_score.score(rephrasings, originals, model_type=str(default_encoder_path()), num_layers=6, batch_size=16)
-        )
+        # Alternate the two and keep each one's best time: the machine may be shared.
+        t_ours = t_lib = float("inf")
+        for _ in range(args.rounds):
+            f1_ours, t = timed(ours.f1, originals, rephrasings)
+            t_ours = min(t_ours, t)
+            (_, _, f1_lib), t = timed(
+                lambda: bert_score.score(rephrasings, originals, model_type=str(default_encoder_path()), num_layers=6, batch_size=16)
+            )
+            t_lib = min(t_lib, t)
         diff = float(np.abs(f1_ours - f1_lib.numpy()).max())
         print(f"\nBERTScore F1 vs bert_score: max |diff| = {diff:.2e} ({'OK' if diff < 1e-4 else 'MISMATCH'} at 1e-4)")
-        print(f"speed: ours {n / t_ours:.1f} docs/s, bert_score {n / t_lib:.1f} docs/s, ratio ours/bert_score = {t_lib / t_ours:.2f}x")
+        print(f"speed (bert_score includes its model load): ours {n / t_ours:.1f} docs/s, bert_score {n / t_lib:.1f} docs/s, ratio ours/bert_score = {t_lib / t_ours:.2f}x")
 
 
 if __name__ == "__main__":

@@ -23,12 +23,6 @@ def active(df: pd.DataFrame) -> pd.Series:
     return df[STATUS] == OK
 
 
-def mark(df: pd.DataFrame, mask: pd.Series, status: str, reasons: pd.Series | str) -> None:
-    """Set `status` and `reason` of the rows in `mask` (in place)."""
-    df.loc[mask, STATUS] = status
-    df.loc[mask, REASON] = reasons if isinstance(reasons, str) else reasons[mask]
-
-
 def with_data(batch: DocumentBatch, df: pd.DataFrame) -> DocumentBatch:
     """A new batch with `df`, keeping the dataset name, metadata and perf stats (never the task id)."""
     return DocumentBatch(dataset_name=batch.dataset_name, data=df.reset_index(drop=True), _metadata=batch._metadata, _stage_perf=batch._stage_perf)

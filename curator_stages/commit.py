@@ -38,11 +38,11 @@ def marker_path(markers_dir: str | Path, shard_id: str) -> Path:
 
 
 def reason_kinds(reasons: pd.Series) -> Counter:
-    """Count failure kinds: each `; `-separated part of a reason up to its first number or colon."""
+    """Count failure kinds: each `; `-separated part of a reason up to its first colon or standalone number."""
     kinds: Counter = Counter()
     for reason in reasons:
         for part in str(reason).split("; "):
-            kinds[re.split(r"[:\d]", part, maxsplit=1)[0].strip()] += 1
+            kinds[re.split(r":|\s[-+]?\d", part, maxsplit=1)[0].strip()] += 1
     return kinds
 
 

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -173,13 +174,14 @@ def build_stages(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Processing
 def make_executor(cfg: RecycleConfig):  # noqa: ANN201
     """Xenna in batch mode (streaming wants more CPUs than small machines have), Ray Data, or in-process.
 
-    Xenna and Ray Data call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts a local one.
+    Xenna and Ray Data call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts
+    a local one (see `_fresh_local_ray`).
     """
     if cfg.executor == "local":
         from curator_stages.local_executor import LocalExecutor
 
         return LocalExecutor()
-    if os.environ.get("RAY_ADDRESS"):
+    if os.environ.get("RAY_ADDRESS", "local") != "local":
         log.info("attaching to the Ray cluster at RAY_ADDRESS=%s", os.environ["RAY_ADDRESS"])
     if cfg.executor == "xenna":
         from nemo_curator.backends.xenna import XennaExecutor
@@ -197,18 +199,42 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
 
     pending = [s for s in shards if not marker_path(markers_dir, s.shard_id).exists()]
     log.info("%d shards, %d already committed, %d to run", len(shards), len(shards) - len(pending), len(pending))
+    needed = sum(stage.resources.cpus for stage in stages)
+    if cfg.executor == "ray_data" and not os.environ.get("RAY_ADDRESS") and (os.cpu_count() or 1) < needed:
+        # measured: on 2 cores the actor pools of all stages wait on each other and the run never ends
+        log.warning("ray_data streams all %d stages at once and they ask for %.1f CPUs; this machine has %d: use executor=xenna or local",
+                    len(stages), needed, os.cpu_count() or 1)
     step = cfg.shards_per_run or max(1, len(pending))
     outputs: list[Any] = []
     with tqdm(total=len(shards), initial=len(shards) - len(pending), desc="shards committed", unit="shard", disable=not progress) as bar:
         for start in range(0, len(pending), step):
             wave = pending[start : start + step]
             pipeline = Pipeline(name="recycle", description="RePro recycling", stages=list(stages))
-            outputs += pipeline.run(make_executor(cfg), initial_tasks=[shard_task(s) for s in wave]) or []
+            with _fresh_local_ray():
+                outputs += pipeline.run(make_executor(cfg), initial_tasks=[shard_task(s) for s in wave]) or []
             missing = [s.shard_id for s in wave if not marker_path(markers_dir, s.shard_id).exists()]
             if missing:
                 raise RuntimeError(f"the executor finished but {len(missing)} shards were not committed (first: {missing[0]}); see the log")
             bar.update(len(wave))
     return outputs
+
+
+@contextmanager
+def _fresh_local_ray():  # noqa: ANN202
+    """Without RAY_ADDRESS, make the executors' bare `ray.init()` start a new local cluster.
+
+    A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster`; when that
+    cluster was killed (a `ray start` or RayClient that died), it hangs retrying the dead GCS.
+    `RAY_ADDRESS=local` is Ray's own spelling of "start a new one".
+    """
+    if os.environ.get("RAY_ADDRESS"):
+        yield
+        return
+    os.environ["RAY_ADDRESS"] = "local"
+    try:
+        yield
+    finally:
+        os.environ.pop("RAY_ADDRESS", None)
 
 
 def _clean_partial(paths: Paths, folders: list[Path]) -> None:
@@ -238,24 +264,31 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
 
     paths = Paths(run_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
+    own_run = run is None
     run = run or RunDir(paths.root, "recycle")
     started = time.time()
-    files = input_files(cfg, paths, seed)
-    shards = load_or_write_plan(paths.plan, files, cfg.shard_docs)
-    _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
-    stages = build_stages(cfg, paths, seed)
-    outputs = run_shards(cfg, stages, shards, paths.markers, progress)
-    return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started)
+    try:
+        files = input_files(cfg, paths, seed)
+        shards = load_or_write_plan(paths.plan, files, cfg.shard_docs)
+        _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
+        stages = build_stages(cfg, paths, seed)
+        outputs = run_shards(cfg, stages, shards, paths.markers, progress)
+        return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started)
+    finally:
+        if own_run:
+            run.close()
 
 
 def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True) -> dict[str, Any]:
-    """Run `cfg.stage` alone over `cfg.input` into `run_dir/<stage>/` (and `megatron/` for tokenize); resumable per shard."""
+    """Run `cfg.stage` alone over `cfg.input` into `run_dir/<stage>/` (and `megatron/` for tokenize); resumable per file."""
     from curator_stages.report import finalize_megatron
 
     paths = Paths(run_dir)
     out_dir = paths.root / cfg.stage
     files = input_files(cfg, paths, seed)
-    shards = load_or_write_plan(out_dir / "plan.json", files, cfg.shard_docs)
+    # One shard per input file: a stage's output file then never splits a document's segments,
+    # so one-stage runs chain (segment -> rephrase -> reassemble) safely.
+    shards = load_or_write_plan(out_dir / "plan.json", files, 2**62)
     _clean_partial(paths, [out_dir])
     read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars, keep_fields=True)
     stages = [read, make_stage(cfg.stage, cfg, paths, seed), WriteShard(str(out_dir))]

@@ -23,7 +23,7 @@ class RecycleConfig:
     """Which recycler runs: `repro` (trained rephraser), `rewire` (guided rewrite) or `prox` (programs)."""
 
     stage: Optional[str] = None
-    """Run one stage alone over `input` (e.g. `stage=segment`), writing `run.dir/<stage>/`. `null`: the whole pipeline."""
+    """Run one stage alone over `input` (e.g. `stage=segment`), one shard per file, writing `run.dir/<stage>/<shard>.jsonl`. `null`: the whole pipeline."""
 
     input: Optional[str] = None
     """jsonl or parquet file, or a glob of them. `null` uses the embedded sample corpus (written to `run.dir/input/`)."""
@@ -128,5 +128,7 @@ class RecycleConfig:
         check_positive("recycle.organic_to_recycled", self.organic_to_recycled)
         if self.segment_chars > self.max_doc_chars:
             raise ConfigError(f"recycle.segment_chars={self.segment_chars} must not exceed recycle.max_doc_chars={self.max_doc_chars}")
+        if self.semantic_model == "none" and self.min_semantic_f1 is not None:
+            raise ConfigError("recycle.semantic_model=none computes no F1, so recycle.min_semantic_f1 must be null")
         if self.backend == "openai" and self.base_url is None:
             raise ConfigError("recycle.backend=openai needs recycle.base_url (the server's /v1 URL)")

@@ -78,7 +78,7 @@ def build_tiny_causal_lm(
     num_layers: int = 2,
     num_heads: int = 4,
     intermediate_size: int = 128,
-    max_position_embeddings: int = 2048,
+    max_position_embeddings: int = 8192,
     seed: int = 0,
 ) -> Path:
     """Save a randomly initialised Qwen2- or Llama-style causal LM (and its tokenizer) to `out_dir`."""

@@ -159,19 +159,20 @@ def fit_document(tokenizer, document: str, max_chars: int, max_prompt_tokens: in
 
 
 def build_prompt_dataset(documents: list[PromptDocument], tokenizer, max_chars: int, max_prompt_tokens: int):
-    """HF Dataset with `prompt` (chat messages), `document` (the text the prompt holds) and `prompt_index`.
+    """HF Dataset with `prompt` (chat messages), `document` (the text the prompt holds), `target`
+    (SFT target or "") and `prompt_index`; documents that shrink to nothing are skipped (counted as shortened).
 
     Returns (dataset, number of documents shortened to fit the prompt budget).
     """
     from datasets import Dataset
 
     rows, shortened = [], 0
-    for i, doc in enumerate(documents):
+    for doc in documents:
         text = fit_document(tokenizer, doc.text, max_chars, max_prompt_tokens)
         shortened += int(len(text) < len(doc.text))
         if not text.strip():
             continue
-        rows.append({"prompt": repro_messages(text, max_chars), "document": text, "prompt_index": len(rows)})
+        rows.append({"prompt": repro_messages(text, max_chars), "document": text, "target": doc.target or "", "prompt_index": len(rows)})
     if not rows:
         raise ConfigError("no document fits rl.max_prompt_length once wrapped in the RePro prompt")
     return Dataset.from_list(rows), shortened

@@ -138,9 +138,9 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
         if not _has_model(sft_dir):
             from nemo_repro.rl.policy import sft_pairs, sft_warmup
 
-            with_target = [(d, doc.target) for d, doc in zip(dataset["document"], docs.documents) if doc.target]
+            with_target = [(d, t) for d, t in zip(dataset["document"], dataset["target"]) if t]
             if not with_target:
-                    raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
+                raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
             pairs = sft_pairs([d for d, _ in with_target], [t for _, t in with_target], cfg.max_doc_chars)
             _, sft_losses = sft_warmup(policy, pairs, cfg.sft_warmup, sft_dir, seed=seed)
             write_atomic(sft_dir / "losses.json", json.dumps(sft_losses))

@@ -26,7 +26,7 @@ def build_scripted_lm(out_dir: Path, answer: str = SCRIPTED_ANSWER) -> Path:
     from nemo_repro.models.tiny import build_tiny_causal_lm, train_bpe_tokenizer
     from nemo_repro.prompts import REPRO_SYSTEM, REPRO_USER_TEMPLATE
 
-    texts = [d["text"] for d in generate_corpus(30, seed=0)] + [f"{REPRO_SYSTEM}\n{REPRO_USER_TEMPLATE}\n{answer}"] * 50
+    texts = [d["text"] for d in generate_corpus(30, seed=0)] + [f"{REPRO_SYSTEM}\n{REPRO_USER_TEMPLATE}"] * 50 + [answer] * 300
     tokenizer = train_bpe_tokenizer(texts, vocab_size=512)
     random_lm_dir = build_tiny_causal_lm(tokenizer, out_dir / "random")
     model = AutoModelForCausalLM.from_pretrained(str(random_lm_dir), tie_word_embeddings=False)

@@ -14,13 +14,19 @@ import pytest
 
 from nemo_repro.cli import main
 from nemo_repro.mix.blend import read_blend, to_megatron_blend
-from recycle_fixtures import BAD_LINES
 
 FOLDERS = ("recycled", "filtered", "rejects")
 
 
 def tiny(rephraser: Path, run_dir: Path, *extra: str) -> list[str]:
-    return ["recycle", "recycle=tiny", f"recycle.rephraser={rephraser}", f"run.dir={run_dir}", "recycle.executor=local", "run.progress=false", *extra]
+    """The tiny config, in process, with 2,000-char segments (short prompts) and no BERTScore (tested in test_stages)."""
+    return ["recycle", "recycle=tiny", f"recycle.rephraser={rephraser}", f"run.dir={run_dir}", "recycle.executor=local",
+            "recycle.segment_chars=2000", "recycle.semantic_model=none", "run.progress=false", *extra]
+
+
+def head(path: Path, n: int, out: Path) -> Path:
+    out.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:n]))
+    return out
 
 
 def rows(run_dir: Path, folder: str) -> list[dict]:
@@ -54,23 +60,28 @@ def check_megatron(run_dir: Path, summary: dict) -> None:
 
 def test_tiny_pipeline_end_to_end_in_process(scripted_rephraser_dir, mixed_corpus, tmp_path):
     run_dir = tmp_path / "run"
-    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={mixed_corpus}", "recycle.max_doc_chars=20000")) == 0
-    good_ids = [json.loads(line)["id"] for line in mixed_corpus.read_bytes().splitlines() if line.startswith(b'{"id": "sample')]
+    corpus = head(mixed_corpus, 30, tmp_path / "mixed.jsonl")  # 10 good, the bad lines, a blank line, 11 good
+    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={corpus}", "recycle.max_doc_chars=20000", "recycle.semantic_model=null")) == 0
+    good_ids = [json.loads(line)["id"] for line in corpus.read_bytes().splitlines() if line.startswith(b'{"id": "sample')]
     expected = good_ids + ["mixed:11", "mixed:12", "no-text", "int-text", "empty", "german", "huge", "mixed:18"]
     summary = check_every_document_lands_once(run_dir, expected)
     rejects = {r["id"]: r for r in rows(run_dir, "rejects")}
     assert set(rejects) == {"mixed:11", "mixed:12", "no-text", "int-text", "empty", "german", "huge", "mixed:18"}
     assert rejects["german"]["reason"].startswith("not English") and rejects["huge"]["reason"].startswith("too long")
     assert rejects["mixed:12"]["reason"].startswith("invalid UTF-8") and rejects["mixed:12"]["source_line"] == 12
-    assert summary["recycled"] > 0 and all(r["text"] == "The cycling guide." for r in rows(run_dir, "recycled"))
+    recycled = rows(run_dir, "recycled")
+    assert summary["recycled"] > 0 and all(set(r["text"].split("\n\n")) == {"The cycling guide."} for r in recycled)
+    assert any("\n\n" in r["text"] for r in recycled)  # long documents went through as several segments
     check_megatron(run_dir, summary)
-    for name in ("report.md", "counts.png", "lengths.png", "quality.png", "metrics.jsonl", "config.yaml"):
+    assert summary["reasons"]["rejected"]["invalid UTF-8 at byte"] == 1
+    for name in ("report.md", "counts.png", "lengths.png", "quality.png", "semantic_f1.png", "metrics.jsonl", "config.yaml"):
         assert (run_dir / name).exists(), name
 
 
 def test_sigkill_then_rerun_finishes_without_duplicates(scripted_rephraser_dir, sample_corpus_path, tmp_path):
     run_dir = tmp_path / "run"
-    args = [sys.executable, "-m", "nemo_repro.cli", *tiny(scripted_rephraser_dir, run_dir, f"recycle.input={sample_corpus_path}", "recycle.shard_docs=6")]
+    corpus = head(sample_corpus_path, 30, tmp_path / "docs.jsonl")
+    args = [sys.executable, "-m", "nemo_repro.cli", *tiny(scripted_rephraser_dir, run_dir, f"recycle.input={corpus}", "recycle.shard_docs=3")]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 240
     while time.time() < deadline and len(list((run_dir / "shards").glob("*-*.json"))) < 2:
@@ -81,7 +92,7 @@ def test_sigkill_then_rerun_finishes_without_duplicates(scripted_rephraser_dir, 
     assert 2 <= committed < 10, "the kill should land mid-run"
     assert not (run_dir / "summary.json").exists()
     assert main(args[3:]) == 0
-    ids = [json.loads(line)["id"] for line in sample_corpus_path.read_text().splitlines()]
+    ids = [json.loads(line)["id"] for line in corpus.read_text().splitlines()]
     summary = check_every_document_lands_once(run_dir, ids)
     check_megatron(run_dir, summary)
     assert not list(run_dir.rglob(".*.tmp*"))
@@ -89,18 +100,19 @@ def test_sigkill_then_rerun_finishes_without_duplicates(scripted_rephraser_dir, 
 
 def test_one_stage_runs_over_files(scripted_rephraser_dir, sample_corpus_path, tmp_path):
     run_dir = tmp_path / "run"
-    assert main(tiny(scripted_rephraser_dir, run_dir, "stage=segment", f"recycle.input={sample_corpus_path}", "recycle.segment_chars=1000")) == 0
+    corpus = head(sample_corpus_path, 20, tmp_path / "docs.jsonl")
+    assert main(tiny(scripted_rephraser_dir, run_dir, "stage=segment", f"recycle.input={corpus}", "recycle.segment_chars=1000")) == 0
     segments = rows(run_dir, "segment")
-    assert max(len(r["text"]) for r in segments) <= 1000 and len(segments) > 60
+    assert max(len(r["text"]) for r in segments) <= 1000 and len(segments) > 20
     # the output of one stage is the input of the next
     assert main(tiny(scripted_rephraser_dir, run_dir, "stage=rephrase", f"recycle.input={run_dir}/segment/*.jsonl")) == 0
     assert main(tiny(scripted_rephraser_dir, run_dir, "stage=reassemble", f"recycle.input={run_dir}/rephrase/*.jsonl")) == 0
     docs = rows(run_dir, "reassemble")
-    originals = {json.loads(l)["id"]: json.loads(l)["text"] for l in sample_corpus_path.read_text().splitlines()}
-    assert len(docs) == 60 and all(d["text"] == originals[d["id"]] for d in docs)
-    assert main(tiny(scripted_rephraser_dir, run_dir, "stage=tokenize", f"recycle.input={sample_corpus_path}")) == 0
+    originals = {json.loads(l)["id"]: json.loads(l)["text"] for l in corpus.read_text().splitlines()}
+    assert len(docs) == 20 and all(d["text"] == originals[d["id"]] for d in docs)
+    assert main(tiny(scripted_rephraser_dir, run_dir, "stage=tokenize", f"recycle.input={corpus}")) == 0
     summary = json.loads((run_dir / "tokenize" / "summary.json").read_text())
-    assert summary["megatron"]["organic"]["documents"] == 60
+    assert summary["megatron"]["organic"]["documents"] == 20
     assert len(read_blend(run_dir / "megatron" / "blend.json")) == 1
 
 
@@ -110,10 +122,9 @@ def test_missing_rephraser_is_a_config_error(tmp_path, capsys):
 
 
 def test_shared_web_docs(shared_web_docs, scripted_rephraser_dir, tmp_path):
-    head = tmp_path / "web.jsonl"
-    head.write_bytes(b"".join(shared_web_docs.read_bytes().splitlines(keepends=True)[:40]))
+    web = head(shared_web_docs, 40, tmp_path / "web.jsonl")
     run_dir = tmp_path / "run"
-    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={head}")) == 0
+    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={web}")) == 0
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["input"] == 40 == summary["recycled"] + summary["filtered"] + summary["rejected"]
 
@@ -121,11 +132,10 @@ def test_shared_web_docs(shared_web_docs, scripted_rephraser_dir, tmp_path):
 @pytest.mark.slow
 def test_tiny_pipeline_on_ray_with_xenna(scripted_rephraser_dir, sample_corpus_path, tmp_path):
     """The same pipeline through NeMo Curator's Xenna executor on a local Ray cluster (one shard: Ray start-up dominates)."""
-    head = tmp_path / "docs.jsonl"
-    head.write_text("".join(sample_corpus_path.read_text().splitlines(keepends=True)[:12]))
+    docs = head(sample_corpus_path, 12, tmp_path / "docs.jsonl")
     run_dir = tmp_path / "run"
-    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={head}", "recycle.executor=xenna")) == 0
-    ids = [json.loads(line)["id"] for line in head.read_text().splitlines()]
+    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={docs}", "recycle.executor=xenna")) == 0
+    ids = [json.loads(line)["id"] for line in docs.read_text().splitlines()]
     summary = check_every_document_lands_once(run_dir, ids)
     check_megatron(run_dir, summary)
     assert set(summary["stage_seconds"]) >= {"read_shard", "rephrase", "score", "tokenize", "commit"}

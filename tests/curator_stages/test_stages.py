@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from nemo_curator.tasks import DocumentBatch
@@ -192,3 +191,41 @@ def test_commit_writes_each_row_to_exactly_one_folder(tmp_path):
     assert marker["counts"] == {"input": 3, "recycled": 1, "filtered": 1, "rejected": 1}
     assert marker["reasons"]["rejected"] == {"malformed JSON": 1}
     assert not list(tmp_path.rglob(".*tmp*"))
+
+
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory):
+    """Build a scripted LM answering `answer` (one per answer, cached for the module)."""
+    from recycle_fixtures import build_scripted_lm
+
+    cache = {}
+
+    def get(answer: str) -> GeneratorSpec:
+        if answer not in cache:
+            cache[answer] = build_scripted_lm(tmp_path_factory.mktemp("scripted"), answer)
+        return GeneratorSpec("hf", str(cache[answer]), SamplingConfig(max_new_tokens=32))
+
+    return get
+
+
+def test_rewire_keeps_the_answer_and_filters_unfinished_reasoning(scripted):
+    from curator_stages.rewire import ReWireRewrite
+
+    rows = [{ID: "a", TEXT: "The cat sat on the mat."}]
+    out = run_stage(ReWireRewrite(scripted("## Improved text The cycling guide.")), batch(rows)).to_pandas()
+    assert out[RECYCLED].iloc[0] == "The cycling guide." and out[STATUS].iloc[0] == OK
+    out = run_stage(ReWireRewrite(scripted(SCRIPTED_ANSWER)), batch(rows)).to_pandas()  # no answer heading
+    assert out[STATUS].iloc[0] == FILTERED and out[REASON].iloc[0] == "rewire: no answer heading in the output"
+
+
+def test_prox_refine_applies_the_programs_with_the_prox_rules(scripted):
+    from curator_stages.prox import PROX_DECISION, ProXRefine
+
+    text = "\n".join(f"Line {i} about tomato seedlings and the water they need every day." for i in range(30))
+    rows = [{ID: "a", TEXT: text}, {ID: "b", TEXT: "", STATUS: REJECTED, REASON: "empty text"}]
+    dropped = run_stage(ProXRefine(scripted("drop_doc()")), batch(rows)).to_pandas().set_index(ID)
+    assert dropped.loc["a", STATUS] == FILTERED and dropped.loc["a", REASON] == "prox: drop_doc()"
+    assert dropped.loc["b", REASON] == "empty text"  # untouched
+    # A chunk program that is not a ProX call is an error, not code: the document is kept as refined (no change).
+    kept = run_stage(ProXRefine(scripted(SCRIPTED_ANSWER), max_chunk_tokens=200), batch(rows)).to_pandas().set_index(ID)
+    assert kept.loc["a", STATUS] == OK and kept.loc["a", RECYCLED] == text and kept.loc["a", PROX_DECISION] in ("keep_refined", "keep_original")

@@ -1,0 +1,114 @@
+"""Recycling benchmarks, each against a peer measured in the same process.
+
+1. Pipeline overhead: `nemo-repro recycle` (hf backend, a tiny random rephraser)
+   vs the same generator called directly on the same prompts. Overhead =
+   (pipeline wall - direct generate) / direct generate (the faster of two direct runs,
+   one before and one after the pipeline); target < 10% on 200 docs.
+2. Tokenize: the Tokenize stage (NeMo Curator's MegatronTokenizerWriter) vs
+   megatron-core's IndexedDatasetBuilder (`nemo_repro.mix.indexed`) on the same texts.
+
+    python bench/bench_recycle.py [--docs 200] [--executor local|xenna|ray_data] [--max-new-tokens 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+
+def tiny_rephraser(work: Path, texts: list[str]) -> Path:
+    """A random tiny Qwen2 with a BPE trained on the documents and the prompt (what `nemo-repro rl` starts from)."""
+    from nemo_repro.config.rl import TinyPolicyConfig
+    from nemo_repro.rl.policy import build_tiny_policy
+
+    return build_tiny_policy(texts, TinyPolicyConfig(), work / "rephraser")
+
+
+def bench_overhead(work: Path, docs: int, executor: str, max_new_tokens: int) -> dict:
+    from curator_stages.segment import split_segments
+    from nemo_repro.cli import main
+    from nemo_repro.data.sample_corpus import generate_corpus, write_corpus
+    from nemo_repro.generation import SamplingConfig, build_generator
+    from nemo_repro.prompts import repro_messages
+
+    corpus = write_corpus(work / "docs.jsonl", n_docs=docs, seed=0)
+    texts = [d["text"] for d in generate_corpus(docs, seed=0)]
+    model = tiny_rephraser(work, texts)
+    segments = [s for t in texts for s in split_segments(t, 7000)]
+    sampling = SamplingConfig(max_new_tokens=max_new_tokens)
+
+    def direct_generate() -> float:
+        start = time.perf_counter()
+        generator = build_generator("hf", str(model), batch_size=8)
+        generator.generate([repro_messages(s, 7000) for s in segments], sampling)
+        return time.perf_counter() - start
+
+    # The peer runs before and after the pipeline: on a shared machine the spread shows the noise.
+    direct_before = direct_generate()
+
+    run_dir = work / "run"
+    start = time.perf_counter()
+    rc = main(["recycle", "recycle=tiny", f"recycle.input={corpus}", f"recycle.rephraser={model}", f"recycle.executor={executor}",
+               f"recycle.sampling.max_new_tokens={max_new_tokens}", "recycle.semantic_model=none", f"recycle.shard_docs={docs}",
+               f"run.dir={run_dir}", "run.progress=false"])
+    pipeline = time.perf_counter() - start
+    assert rc == 0
+    direct_after = direct_generate()
+    direct = min(direct_before, direct_after)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return {"docs": docs, "segments": len(segments), "executor": executor, "direct_generate_s": [round(direct_before, 2), round(direct_after, 2)],
+            "pipeline_s": round(pipeline, 2), "overhead": round((pipeline - direct) / direct, 3),
+            "rephrase_stage_s": round(summary["stage_seconds"].get("rephrase", 0.0), 2), "stage_seconds": summary["stage_seconds"]}
+
+
+def bench_tokenize(work: Path, docs: int, tokenizer_dir: Path) -> dict:
+    import pandas as pd
+    from nemo_curator.tasks import DocumentBatch
+    from transformers import AutoTokenizer
+
+    from curator_stages.tokenize import Tokenize
+    from nemo_repro.data.sample_corpus import generate_corpus
+    from nemo_repro.mix.indexed import write_indexed_dataset
+
+    texts = [d["text"] for d in generate_corpus(docs, seed=1)]
+    stage = Tokenize(str(work / "megatron"), str(tokenizer_dir))
+    stage.setup()
+    batch = DocumentBatch(dataset_name="bench", data=pd.DataFrame({"id": range(docs), "text": texts}), _metadata={"shard_id": "bench"})
+    start = time.perf_counter()
+    tokens = stage.process(batch)._metadata["megatron"]["organic"]["tokens"]
+    curator = time.perf_counter() - start
+
+    class _Tok:  # the interface write_indexed_dataset expects
+        def __init__(self, hf) -> None:  # noqa: ANN001
+            self.hf, self.eod, self.vocab_size = hf, hf.eos_token_id, len(hf)
+
+        def tokenize_batch(self, batch: list[str]) -> list[list[int]]:
+            return self.hf(batch, add_special_tokens=False)["input_ids"]
+
+    start = time.perf_counter()
+    stats = write_indexed_dataset(texts, _Tok(AutoTokenizer.from_pretrained(str(tokenizer_dir))), work / "direct")
+    direct = time.perf_counter() - start
+    assert stats.tokens == tokens, (stats.tokens, tokens)
+    return {"docs": docs, "tokens": tokens, "tokenize_stage_tok_per_s": round(tokens / curator), "indexed_builder_tok_per_s": round(tokens / direct),
+            "stage_over_builder_speed": round(direct / curator, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=200)
+    parser.add_argument("--executor", default="local", choices=["local", "xenna", "ray_data"])
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--tokenize-docs", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        overhead = bench_overhead(work, args.docs, args.executor, args.max_new_tokens)
+        print(json.dumps({"pipeline_overhead": overhead}, indent=1))
+        print(json.dumps({"tokenize": bench_tokenize(work, args.tokenize_docs, work / "rephraser")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -210,7 +210,7 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
         for start in range(0, len(pending), step):
             wave = pending[start : start + step]
             pipeline = Pipeline(name="recycle", description="RePro recycling", stages=list(stages))
-            with _fresh_local_ray():
+            with _fresh_local_ray(cfg.executor):
                 outputs += pipeline.run(make_executor(cfg), initial_tasks=[shard_task(s) for s in wave]) or []
             missing = [s.shard_id for s in wave if not marker_path(markers_dir, s.shard_id).exists()]
             if missing:
@@ -220,21 +220,28 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
 
 
 @contextmanager
-def _fresh_local_ray():  # noqa: ANN202
-    """Without RAY_ADDRESS, make the executors' bare `ray.init()` start a new local cluster.
+def _fresh_local_ray(executor: str):  # noqa: ANN202
+    """Without RAY_ADDRESS, start this run's own local Ray cluster and pin every Ray client to it.
 
-    A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster`; when that
-    cluster was killed (a `ray start` or RayClient that died), it hangs retrying the dead GCS.
-    `RAY_ADDRESS=local` is Ray's own spelling of "start a new one".
+    A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster` (it hangs when that
+    head died), and Xenna's monitoring resolves the cluster again through the state API, which refuses
+    to pick when two clusters run on the machine. So we start one explicitly and export its address;
+    the executor's own `ray.init(ignore_reinit_error=True)` then reuses it and shuts it down at the end.
     """
-    if os.environ.get("RAY_ADDRESS"):
+    if executor == "local" or os.environ.get("RAY_ADDRESS"):
         yield
         return
-    os.environ["RAY_ADDRESS"] = "local"
+    import ray
+
+    # The executors' own runtime env: Xenna assigns GPUs itself, Ray Data lets Ray do it.
+    noset = "1" if executor == "xenna" else ""
+    context = ray.init(address="local", runtime_env={"env_vars": {"RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES": noset}})
+    os.environ["RAY_ADDRESS"] = context.address_info["gcs_address"]
     try:
         yield
     finally:
         os.environ.pop("RAY_ADDRESS", None)
+        ray.shutdown()
 
 
 def _clean_partial(paths: Paths, folders: list[Path]) -> None:

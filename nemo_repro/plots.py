@@ -50,12 +50,20 @@ def plot_bars(labels: Sequence[str], series: dict[str, Sequence[float]], out: st
     return Path(out)
 
 
-def plot_histograms(series: dict[str, Sequence[float]], out: str | Path, title: str, xlabel: str, bins: int = 30) -> Path:
-    """Overlaid histograms, one per named series."""
+def plot_histograms(series: dict[str, Sequence[float]], out: str | Path, title: str, xlabel: str, bins: int = 30, log_x: bool = False) -> Path:
+    """Overlaid histograms, one per named series; `log_x` uses log-spaced bins (values must be > 0)."""
+    import numpy as np
+
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    values_all = [v for values in series.values() for v in values if not log_x or v > 0]
+    edges: int | np.ndarray = bins
+    if log_x and values_all:
+        edges = np.logspace(np.log10(min(values_all)), np.log10(max(values_all) + 1), bins)
+        ax.set_xscale("log")
     for name, values in series.items():
+        values = [v for v in values if not log_x or v > 0]
         if len(values):
-            ax.hist(values, bins=bins, alpha=0.5, label=f"{name} (n={len(values)})")
+            ax.hist(values, bins=edges, alpha=0.5, label=f"{name} (n={len(values)})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ax.set_title(title)

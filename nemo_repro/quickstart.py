@@ -78,6 +78,11 @@ def run(cfg: RootConfig, run: RunDir) -> int:
     recycle_cfg = dataclasses.replace(cfg.recycle, input=str(corpus), rephraser=str(rephraser), tokenizer=str(rephraser))
     recycle_dir = root / "recycle"
     summary = recycle(recycle_cfg, recycle_dir, seed=seed, progress=progress, run=RunDir(recycle_dir, "recycle"))
+    if "blend" not in summary["megatron"]:
+        raise RuntimeError(
+            f"nothing reached the mix (recycled {summary['recycled']} of {summary['input']}; filter reasons: "
+            f"{summary['reasons']['filtered']}): train the rephraser longer (rl.max_steps) or see {recycle_dir}/report.md"
+        )
     blend = Path(summary["megatron"]["blend"])
 
     runs = {"organic-only": _organic_only_blend(blend, root / "data" / "blend_organic_only.json"), "organic+recycled": blend}

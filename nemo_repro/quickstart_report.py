@@ -23,14 +23,17 @@ nemo-repro rl rl=repro_4b rl.policy=/models/Qwen3-4B rl.data=/data/dclm_rl_promp
 nemo-repro recycle recycle=repro recycle.rephraser=/models/repro-rephraser-4b recycle.backend=vllm \\
     recycle.input='/data/dclm/*.jsonl' recycle.tokenizer=/models/gpt-neox-20b run.dir=runs/recycle
 # 2. pretrain on the 1:1 mix with the DCLM 400M (or 1.4B) settings, one task per GPU
-torchrun --nproc_per_node=8 -m nemo_repro.cli pretrain pretrain=gpt_400m \\
+torchrun --nproc_per_node=8 -m nemo_repro.cli pretrain pretrain=gpt_400m pretrain.tokenizer=/models/gpt-neox-20b \\
     pretrain.data=runs/recycle/megatron/blend.json run.dir=runs/pretrain_400m
 # 3. DCLM Core on the 22 tasks (llm-foundry jsonl files)
 nemo-repro evaluate evaluate=dclm_core evaluate.model=runs/pretrain_400m/checkpoints \\
     evaluate.data_dir=/data/dclm_eval run.dir=runs/eval_400m
 # or all of it as chained SLURM jobs with pyxis containers (inspect with launch.dry_run=true first)
 nemo-repro launch stages=[rl,recycle,pretrain,evaluate] cluster=slurm cluster.account=ACCOUNT \\
-    cluster.partition=PARTITION container=nvcr.io/nvidia/nemo:25.09 pretrain=gpt_400m rl=repro_4b recycle=repro
+    cluster.partition=PARTITION container=nvcr.io/nvidia/nemo:25.09 container_mounts=[/data:/data,/models:/models] \\
+    rl=repro_4b rl.policy=/models/Qwen3-4B rl.data=/data/dclm_rl_prompts.jsonl recycle=repro \\
+    recycle.input='/data/dclm/*.jsonl' recycle.tokenizer=/models/gpt-neox-20b pretrain=gpt_400m \\
+    evaluate=dclm_core evaluate.data_dir=/data/dclm_eval launch.dry_run=true run.dir=runs/paper
 ```"""
 
 
@@ -69,6 +72,30 @@ def _finite(values) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
+def _example(root: Path, scored: list[dict]) -> list[str]:
+    """One recycled document beside its original, so a reader sees what the tiny rephraser really wrote."""
+    recycled = [r for r in scored if r.get("has_marker") and r.get("text") and "reason" not in r]
+    if not recycled:
+        return ["No document was recycled in this run (see the filter reasons above)."]
+    row = recycled[0]
+    original = next((json.loads(line)["text"] for line in (root / "data" / "corpus.jsonl").open(encoding="utf-8") if json.loads(line)["id"] == row["id"]), "")
+    quote = lambda text: ["    " + line for line in text[:400].splitlines()]  # noqa: E731
+    return [
+        f"An example (`{row['id']}`), first 400 characters. A tiny rephraser writes mostly noise, and the",
+        f"small sample-corpus quality classifier rates it highly (quality {_fmt(row.get('quality_before'), 3)} -> "
+        f"{_fmt(row.get('quality_after'), 3)}): the reward hacking that RePro's faithfulness rewards exist to stop",
+        "(semantic F1 here: " + _fmt(row.get("semantic_f1"), 3) + ", below the 0.65 a faithful rephrasing needs).",
+        "",
+        "Original:",
+        "",
+        *quote(original),
+        "",
+        "Recycled:",
+        "",
+        *quote(row["text"]),
+    ]
+
+
 def write_quickstart_report(
     root: Path,
     cfg: RootConfig,
@@ -88,11 +115,12 @@ def write_quickstart_report(
     counts = {key: int(recycle_summary[key]) for key in COUNT_KEYS}
     plot_bars(["documents"], {k: [counts[k]] for k in COUNT_KEYS}, plots / "recycle_counts.png", "Recycling: where every input document went", "documents")
 
+    # Output rows carry the recycled text as `text` and the original's length as `original_chars`.
     scored = _rows(root / "recycle")
-    originals = _finite(len(r.get("text") or "") for r in scored)
-    rephrased = _finite(len(r.get("recycled_text") or "") for r in scored if r.get("recycled_text") is not None)
-    plot_histograms({"originals": originals, "rephrasings": rephrased}, plots / "lengths.png", "Document length (characters)", "characters")
-    f1 = _finite(r.get("semantic_f1") for r in scored)
+    originals = _finite(r.get("original_chars") for r in scored)
+    rephrased = _finite(len(r["text"]) for r in scored if r.get("has_marker") and r.get("text"))
+    plot_histograms({"originals": originals, "rephrasings": rephrased}, plots / "lengths.png", "Document length (characters, log scale)", "characters", log_x=True)
+    f1 = _finite(r.get("semantic_f1") for r in scored if r.get("has_marker"))
     plot_histograms({"rephrasing vs original": f1}, plots / "semantic_f1.png", "Semantic F1 (BERTScore, MiniLM) of rephrasings", "F1")
 
     loss_rows = []
@@ -130,8 +158,8 @@ def write_quickstart_report(
     md = [
         "# nemo_repro quickstart: the whole RePro loop on CPU",
         "",
-        "> **What this shows, and what it does not.** Every model here is tiny and starts from random weights: the",
-        "> rephraser has about 0.1M parameters, the GPTs a few hundred thousand, trained for seconds on a generated corpus.",
+        "> **What this shows, and what it does not.** Every model here is tiny (well under a million parameters besides",
+        "> the embeddings) and starts from random weights, trained for seconds on a generated corpus.",
         "> The run proves the machinery (GRPO with the real rewards, the NeMo Curator pipeline with nothing lost,",
         "> Megatron-Core pretraining on the blend, lm-eval scoring); it does **not** reproduce the paper's gains,",
         "> which need a 4B rephraser and 400M-1.4B models trained on billions of tokens (commands at the end).",
@@ -164,11 +192,16 @@ def write_quickstart_report(
         "",
         "![semantic F1](plots/semantic_f1.png)",
         "",
+        *_example(root, scored),
+        "",
         "## 3. Pretraining (Megatron-Core), same token budget",
         "",
         "| run | final loss |",
         "|---|---:|",
         *[f"| {name} | {_fmt(final_loss[name])} |" for name in pretrain_dirs],
+        "",
+        "Each loss is measured on that run's own training mix, so the two curves show that both runs train,",
+        "not which data is better; the evaluation below compares them on the same held-out tasks.",
         "",
         "![loss curves](plots/pretrain_loss.png)",
         "",

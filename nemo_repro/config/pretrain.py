@@ -81,7 +81,7 @@ class PretrainConfig:
     """Learning rate at the end of the cosine decay."""
 
     lr_warmup_iters: int = 2000
-    """Linear warmup steps (clamped to train_iters)."""
+    """Linear warmup steps (clamped to train_iters - 1)."""
 
     lr_decay_style: str = "cosine"
     """`cosine`, `linear` or `constant` after warmup."""

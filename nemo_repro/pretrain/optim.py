@@ -175,7 +175,8 @@ def build_scheduler(optimizer, cfg: PretrainConfig):
     """Linear warmup then cosine (or linear/constant) decay to min_lr: megatron's OptimizerParamScheduler."""
     from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
 
-    warmup = min(cfg.lr_warmup_iters, cfg.train_iters)
+    # megatron's scheduler needs warmup < decay steps: a run shorter than its warmup ends one step before peak
+    warmup = min(cfg.lr_warmup_iters, cfg.train_iters - 1)
     return OptimizerParamScheduler(
         optimizer,
         init_lr=0.0,

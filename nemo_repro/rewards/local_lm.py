@@ -20,20 +20,18 @@ def resolve_device(device: str) -> str:
 
 
 class GreedyLM:
-    """Greedy, batched generation from a local HF folder (left padding, chat template when the tokenizer has one)."""
+    """Greedy, batched generation from a local HF folder, on the `hf` generator backend.
+
+    Adds what a rater or judge needs on top: head+tail truncation of long inputs
+    and rendering of chat prompts before truncation.
+    """
 
     def __init__(self, model_path: str | Path, device: str = "auto", batch_size: int = 16) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from nemo_repro.generation.hf import HFGenerator
 
         self.device = resolve_device(device)
-        self.batch_size = batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype).to(self.device).eval()
+        self._generator = HFGenerator(model_path, batch_size=batch_size, device=self.device, dtype="bfloat16" if self.device == "cuda" else "float32")
+        self.tokenizer = self._generator.tokenizer
 
     def head_tail(self, text: str, max_tokens: int) -> str:
         """Keep the first and last `max_tokens // 2` tokens of a long text (the middle is dropped)."""
@@ -46,20 +44,11 @@ class GreedyLM:
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         """Render chat messages with the tokenizer's template (plain concatenation without one)."""
         if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            return self._generator.render(messages)
         return "\n\n".join(m["content"] for m in messages) + "\n\n"
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
         """Greedy continuations of already-rendered prompts."""
-        import torch
+        from nemo_repro.generation.base import SamplingConfig
 
-        outputs: list[str] = []
-        for start in range(0, len(prompts), self.batch_size):
-            batch = self.tokenizer(list(prompts[start : start + self.batch_size]), return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-            with torch.inference_mode():
-                out = self.model.generate(
-                    **batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id
-                )
-            new_tokens = out[:, batch["input_ids"].shape[1] :]
-            outputs.extend(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-        return outputs
+        return self._generator.generate(list(prompts), SamplingConfig(temperature=0.0, max_new_tokens=max_new_tokens, seed=None))

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from nemo_curator.stages.base import ProcessingStage
+from nemo_curator.stages.resources import Resources
+from nemo_curator.tasks import DocumentBatch
+
+from curator_stages.columns import TEXT
 from nemo_repro.generation import Generator, SamplingConfig, build_generator
 
 
@@ -27,3 +32,24 @@ class GeneratorSpec:
 
     def build(self) -> Generator:
         return build_generator(self.backend, self.model, **self.options)
+
+
+@dataclass
+class GeneratingStage(ProcessingStage[DocumentBatch, DocumentBatch]):
+    """Base of the stages that prompt a generator with each live row's text (Rephrase, ReWire, ProX).
+
+    The generator is built once per worker in `setup()`; a worker reserves the GPUs the spec asks for.
+    """
+
+    generator: GeneratorSpec
+    resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
+
+    def __post_init__(self) -> None:
+        if self.generator.gpus:
+            self.resources = Resources(cpus=1.0, gpus=self.generator.gpus)
+
+    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+        self._generator = self.generator.build()
+
+    def inputs(self) -> tuple[list[str], list[str]]:
+        return ["data"], [TEXT]

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from nemo_curator.stages.base import ProcessingStage
-from nemo_curator.stages.resources import Resources
 from nemo_curator.tasks import DocumentBatch
 
 from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT, active, ensure_status, with_data
-from curator_stages.generation import GeneratorSpec
+from curator_stages.generation import GeneratingStage
 from nemo_repro.prompts import prox_chunk_messages, prox_doc_messages
 from nemo_repro.refine.prox import DROP, MAX_CHUNK_TOKENS, chunk_document, decide_document, execute, tokenizer_counter
 
@@ -18,27 +16,18 @@ PROX_DECISION = "prox_decision"
 
 
 @dataclass
-class ProXRefine(ProcessingStage[DocumentBatch, DocumentBatch]):
+class ProXRefine(GeneratingStage):
     """`recycled_text` = the refined (or original) text; dropped documents are `filtered` with the ProX reason."""
 
-    generator: GeneratorSpec
     max_chunk_tokens: int = MAX_CHUNK_TOKENS
     name: str = "prox"
-    resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
-
-    def __post_init__(self) -> None:
-        if self.generator.gpus:
-            self.resources = Resources(cpus=1.0, gpus=self.generator.gpus)
 
     def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
         from transformers import AutoTokenizer
 
-        self._generator = self.generator.build()
+        super().setup(worker_metadata)
         # Chunks are measured in the refining model's tokens when it is a local folder.
         self._count = tokenizer_counter(AutoTokenizer.from_pretrained(self.generator.model)) if self.generator.backend != "openai" else None
-
-    def inputs(self) -> tuple[list[str], list[str]]:
-        return ["data"], [TEXT]
 
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, PROX_DECISION, STATUS, REASON]

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
-from nemo_curator.stages.base import ProcessingStage
-from nemo_curator.stages.resources import Resources
 from nemo_curator.tasks import DocumentBatch
 
 from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT, active, ensure_status, with_data
-from curator_stages.generation import GeneratorSpec
+from curator_stages.generation import GeneratingStage
 from nemo_repro.prompts import parse_rewire_output, rewire_messages
 
 
 @dataclass
-class ReWireRewrite(ProcessingStage[DocumentBatch, DocumentBatch]):
+class ReWireRewrite(GeneratingStage):
     """Rewrite live rows; an output without the answer heading (unfinished reasoning) is `filtered`."""
 
-    generator: GeneratorSpec
     name: str = "rewire"
-    resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
-
-    def __post_init__(self) -> None:
-        if self.generator.gpus:
-            self.resources = Resources(cpus=1.0, gpus=self.generator.gpus)
-
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
-        self._generator = self.generator.build()
-
-    def inputs(self) -> tuple[list[str], list[str]]:
-        return ["data"], [TEXT]
 
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, STATUS, REASON]

@@ -103,7 +103,9 @@ def _sbatch_lines(cfg: RootConfig, stage: str, ctx: Context) -> list[str]:
         opts.append(f"--cpus-per-task={c.cpus_per_task}")
     if c.exclusive:
         opts.append("--exclusive")
-    opts += [f"--chdir={ctx.workdir}", f"--output={ctx.run_dir / stage}/slurm-%j.out"]
+    # append: the background Ray/worker steps and the driver write to the same log; with the default
+    # truncate mode each step writes at its own offset and they overwrite each other's lines
+    opts += [f"--chdir={ctx.workdir}", f"--output={ctx.run_dir / stage}/slurm-%j.out", "--open-mode=append"]
     return [f"#SBATCH {shlex.quote(o)}" for o in opts]
 
 

@@ -113,7 +113,7 @@ def write_quickstart_report(
     reward_fifths = {key: _fifths(rl_rows, key) for key in REWARD_KEYS}
 
     counts = {key: int(recycle_summary[key]) for key in COUNT_KEYS}
-    plot_bars(["documents"], {k: [counts[k]] for k in COUNT_KEYS}, plots / "recycle_counts.png", "Recycling: where every input document went", "documents")
+    plot_bars(list(COUNT_KEYS), {"documents": [counts[k] for k in COUNT_KEYS]}, plots / "recycle_counts.png", "Recycling: where every input document went", "documents")
 
     # Output rows carry the recycled text as `text` and the original's length as `original_chars`.
     scored = _rows(root / "recycle")

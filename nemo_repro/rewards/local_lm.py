@@ -52,3 +52,12 @@ class GreedyLM:
         from nemo_repro.generation.base import SamplingConfig
 
         return self._generator.generate(list(prompts), SamplingConfig(temperature=0.0, max_new_tokens=max_new_tokens, seed=None))
+
+
+def load_lm(lm: GreedyLM | None, model_path: str | Path | None, device: str, batch_size: int, owner: str) -> GreedyLM:
+    """`lm` when given (an already loaded model is shared), else a GreedyLM on `model_path`."""
+    if lm is not None:
+        return lm
+    if model_path is None:
+        raise ValueError(f"{owner} needs model_path (a local HF folder of its LM) or lm")
+    return GreedyLM(model_path, device=device, batch_size=batch_size)

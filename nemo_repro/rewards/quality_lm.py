@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from nemo_repro.rewards.base import Reward, check_pairs
-from nemo_repro.rewards.local_lm import GreedyLM
+from nemo_repro.rewards.local_lm import GreedyLM, load_lm
 
 RATER_SYSTEM = "You are an expert annotator of pretraining data. You rate documents; you never rewrite them."
 RATER_TEMPLATE = """Rate the document below for use as language-model pretraining data. Consider accuracy, coherence, language quality, knowledge content, topic focus, structure and the absence of boilerplate, ads and navigation text.
@@ -78,11 +78,7 @@ class QualityLMReward(Reward):
         device: str = "auto",
         lm: GreedyLM | None = None,
     ) -> None:
-        if lm is None:
-            if model_path is None:
-                raise ValueError("QualityLMReward needs model_path (a local HF folder of the rater LM) or lm")
-            lm = GreedyLM(model_path, device=device, batch_size=batch_size)
-        self.lm = lm
+        self.lm = load_lm(lm, model_path, device, batch_size, "QualityLMReward")
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
         self.unparseable_reward = unparseable_reward

@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from nemo_repro.rewards.base import Reward, check_pairs
-from nemo_repro.rewards.local_lm import GreedyLM
+from nemo_repro.rewards.local_lm import GreedyLM, load_lm
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+\S")
@@ -198,11 +198,7 @@ class StructureJudgeReward(Reward):
         device: str = "auto",
         lm: GreedyLM | None = None,
     ) -> None:
-        if lm is None:
-            if model_path is None:
-                raise ValueError("StructureJudgeReward needs model_path (a local HF folder of the judge LM) or lm")
-            lm = GreedyLM(model_path, device=device, batch_size=batch_size)
-        self.lm = lm
+        self.lm = load_lm(lm, model_path, device, batch_size, "StructureJudgeReward")
         self.max_input_tokens = max_input_tokens
         self.max_new_tokens = max_new_tokens
         self.counts: Counter[str] = Counter()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from nemo_curator.stages.base import ProcessingStage
+from nemo_curator.stages.resources import Resources
 
 from curator_stages.commit import CommitShard, WriteShard, marker_path
 from curator_stages.filter import Filter
@@ -199,11 +200,8 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
 
     pending = [s for s in shards if not marker_path(markers_dir, s.shard_id).exists()]
     log.info("%d shards, %d already committed, %d to run", len(shards), len(shards) - len(pending), len(pending))
-    needed = sum(stage.resources.cpus for stage in stages)
-    if cfg.executor == "ray_data" and not os.environ.get("RAY_ADDRESS") and (os.cpu_count() or 1) < needed:
-        # measured: on 2 cores the actor pools of all stages wait on each other and the run never ends
-        log.warning("ray_data streams all %d stages at once and they ask for %.1f CPUs; this machine has %d: use executor=xenna or local",
-                    len(stages), needed, os.cpu_count() or 1)
+    if cfg.executor == "ray_data" and not os.environ.get("RAY_ADDRESS"):
+        stages = fit_cpus(stages, float(os.cpu_count() or 1))
     step = cfg.shards_per_run or max(1, len(pending))
     outputs: list[Any] = []
     with tqdm(total=len(shards), initial=len(shards) - len(pending), desc="shards committed", unit="shard", disable=not progress) as bar:
@@ -217,6 +215,22 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
                 raise RuntimeError(f"the executor finished but {len(missing)} shards were not committed (first: {missing[0]}); see the log")
             bar.update(len(wave))
     return outputs
+
+
+def fit_cpus(stages: list[ProcessingStage], cpus: float) -> list[ProcessingStage]:
+    """Scale the stages' CPU reservations down by one factor so that together they fit in `cpus`.
+
+    Ray Data streams every stage at once, each with at least one worker holding its reservation.
+    When the reservations add up to more CPUs than the cluster has, some stage never gets a worker
+    and the run never ends (measured: 10 stages asking for 7 CPUs on 2 cores). Used for the local
+    cluster this run starts; an existing cluster (RAY_ADDRESS) is sized by its owner.
+    """
+    needed = sum(stage.resources.cpus for stage in stages)
+    if needed <= cpus:
+        return stages
+    share = cpus / needed
+    log.info("ray_data: the %d stages ask for %.1f CPUs and this machine has %g; scaling every reservation by %.2f", len(stages), needed, cpus, share)
+    return [stage.with_(resources=Resources(cpus=stage.resources.cpus * share, gpus=stage.resources.gpus)) for stage in stages]
 
 
 @contextmanager

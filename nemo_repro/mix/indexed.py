@@ -42,7 +42,6 @@ def write_indexed_dataset(texts: Iterable[str], tokenizer, prefix: str | Path, p
     `nemo_repro.pretrain.tokenizer.HFTokenizer`); `tokenize_batch` is used when present.
     Empty texts are still written (as a lone EOD), so document counts reconcile with the input.
     """
-    import torch
     from megatron.core.datasets.indexed_dataset import DType, IndexedDatasetBuilder
     from tqdm import tqdm
 
@@ -57,8 +56,8 @@ def write_indexed_dataset(texts: Iterable[str], tokenizer, prefix: str | Path, p
     with tqdm(desc=f"tokenize {prefix.name}", unit="doc", disable=not progress) as bar:
         for batch in _batches(texts, BATCH):
             for ids in tokenize_batch(batch):
-                ids = np.asarray(list(ids) + [tokenizer.eod], dtype=np.int64)
-                builder.add_document(torch.from_numpy(ids), [ids.size])
+                ids = np.asarray([*ids, tokenizer.eod], dtype=builder.dtype)
+                builder.add_document(ids, [ids.size])  # numpy in: no torch round trip per document
                 documents += 1
                 tokens += int(ids.size)
             bar.update(len(batch))

@@ -139,3 +139,31 @@ def test_tiny_pipeline_on_ray_with_xenna(scripted_rephraser_dir, sample_corpus_p
     summary = check_every_document_lands_once(run_dir, ids)
     check_megatron(run_dir, summary)
     assert set(summary["stage_seconds"]) >= {"read_shard", "rephrase", "score", "tokenize", "commit"}
+
+
+@pytest.mark.slow
+def test_tiny_pipeline_on_ray_data_fits_a_small_machine(scripted_rephraser_dir, sample_corpus_path, tmp_path, monkeypatch):
+    """Ray Data streams all 12 stages at once; on 2 CPUs their reservations are scaled to fit (unscaled, the run never ends)."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    docs = head(sample_corpus_path, 8, tmp_path / "docs.jsonl")
+    run_dir = tmp_path / "run"
+    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={docs}", "recycle.executor=ray_data", "recycle.shard_docs=4")) == 0
+    ids = [json.loads(line)["id"] for line in docs.read_text().splitlines()]
+    summary = check_every_document_lands_once(run_dir, ids)
+    check_megatron(run_dir, summary)
+    assert summary["shards"] == 2
+
+
+def test_fit_cpus_scales_reservations_to_the_machine(tmp_path):
+    from curator_stages.pipeline import Paths, fit_cpus, make_stage
+    from nemo_repro.config.recycle import RecycleConfig
+
+    cfg = RecycleConfig(quality_model=None, semantic_model="none", min_semantic_f1=None, tokenizer=str(tmp_path))
+    stages = [make_stage(name, cfg, Paths(tmp_path), 0) for name in ("validate", "segment", "reassemble", "score", "filter", "mix", "tokenize")]
+    asked = sum(s.resources.cpus for s in stages)
+    assert asked > 2
+    fitted = fit_cpus(stages, 2.0)
+    assert sum(s.resources.cpus for s in fitted) == pytest.approx(2.0)
+    assert [s.name for s in fitted] == [s.name for s in stages]
+    assert fitted[0].resources.cpus / stages[0].resources.cpus == pytest.approx(2.0 / asked)
+    assert fit_cpus(stages, 64.0) is stages  # enough room: reservations untouched

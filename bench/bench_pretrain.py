@@ -24,7 +24,6 @@ import torch
 def bare_megatron_loop(cfg, dataset, vocab_size: int, steps: int, seed: int) -> float:
     """Seconds per step of the bare loop (parallel state already initialised by our run)."""
     from megatron.core.models.gpt import GPTModel
-    from megatron.core.models.gpt.gpt_layer_specs import get_gpt_layer_local_spec
     from megatron.core.pipeline_parallel import get_forward_backward_func
 
     from nemo_repro.pretrain import model as model_mod
@@ -34,7 +33,7 @@ def bare_megatron_loop(cfg, dataset, vocab_size: int, steps: int, seed: int) -> 
     choice = model_mod.choose(cfg, vocab_size)
     gpt = GPTModel(
         config=model_mod.transformer_config(cfg, choice),
-        transformer_layer_spec=get_gpt_layer_local_spec(normalization=cfg.normalization),
+        transformer_layer_spec=model_mod.layer_spec(cfg, choice),  # the same layers as ours (`pretrain.local_attention`)
         vocab_size=choice.padded_vocab_size,
         max_sequence_length=cfg.seq_length,
         share_embeddings_and_output_weights=False,
@@ -74,6 +73,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--seq", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=2, help="alternate the two loops this many times, keep each one's best")
+    parser.add_argument("--attention", default="sdpa", choices=["sdpa", "megatron"], help="pretrain.local_attention of both loops")
     args = parser.parse_args()
 
     from nemo_repro.config.pretrain import PretrainConfig
@@ -88,7 +88,7 @@ def main() -> None:
     cfg = PretrainConfig(
         tokenizer=str(work / "tok"), sample_docs=300, num_layers=args.layers, hidden_size=args.hidden,
         num_attention_heads=max(1, args.hidden // 64), seq_length=args.seq, micro_batch_size=2, global_batch_size=8,
-        train_iters=args.steps, lr_warmup_iters=2, z_loss=0.0, save_interval=10**9, resume=False,
+        train_iters=args.steps, lr_warmup_iters=2, z_loss=0.0, save_interval=10**9, resume=False, local_attention=args.attention,
     )
     ours, bare = [], []
     for repeat in range(args.repeats):
@@ -101,7 +101,7 @@ def main() -> None:
         )
         bare.append(bare_megatron_loop(cfg, dataset, tokenizer.vocab_size, args.steps, 1234))
     tokens = cfg.global_batch_size * cfg.seq_length
-    print(f"model: {args.layers} layers, d={args.hidden}, seq {args.seq}, global batch {cfg.global_batch_size}, {args.steps} steps, torch threads {torch.get_num_threads()}")
+    print(f"model: {args.layers} layers, d={args.hidden}, seq {args.seq}, {args.attention} attention, global batch {cfg.global_batch_size}, {args.steps} steps, torch threads {torch.get_num_threads()}")
     print(f"ours (nemo_repro loop)      : {min(ours) * 1e3:8.1f} ms/step  {tokens / min(ours):9.0f} tokens/s")
     print(f"bare megatron-core loop     : {min(bare) * 1e3:8.1f} ms/step  {tokens / min(bare):9.0f} tokens/s")
     print(f"ratio ours / bare           : {min(ours) / min(bare):.3f}  (target <= 1.05)")

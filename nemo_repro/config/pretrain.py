@@ -60,7 +60,7 @@ class PretrainConfig:
     """Pipeline parallel degree (1F1B schedule)."""
 
     sequence_parallel: bool = True
-    """Sequence parallelism with TP > 1 (GPU only; ignored on CPU and with TP = 1)."""
+    """Sequence parallelism with TP > 1 under the Transformer Engine spec (ignored on CPU, with TP = 1 and with the local spec, whose torch norms do not support it)."""
 
     use_distributed_optimizer: bool = True
     """Shard optimizer state over data-parallel ranks (megatron's distributed optimizer, GPU only)."""
@@ -110,6 +110,9 @@ class PretrainConfig:
     transformer_impl: str = "auto"
     """Layer spec: `auto` (Transformer Engine when it imports and CUDA is present, else local), `local` or `transformer_engine`."""
 
+    local_attention: str = "sdpa"
+    """Core attention of the local spec: `sdpa` (torch's scaled_dot_product_attention: flash kernels on GPU, no [b, h, s, s] scores) or `megatron` (megatron-core's DotProductAttention)."""
+
     fp8: Optional[str] = None
     """FP8 format with Transformer Engine: `hybrid` (E4M3 forward, E5M2 backward) or `e4m3`; `null` = off. Needs a Hopper GPU."""
 
@@ -140,6 +143,7 @@ class PretrainConfig:
         check_choice("pretrain.lr_decay_style", self.lr_decay_style, ["cosine", "linear", "constant"])
         check_choice("pretrain.precision", self.precision, ["auto", "bf16", "fp32"])
         check_choice("pretrain.transformer_impl", self.transformer_impl, ["auto", "local", "transformer_engine"])
+        check_choice("pretrain.local_attention", self.local_attention, ["sdpa", "megatron"])
         check_choice("pretrain.fp8", self.fp8, [None, "hybrid", "e4m3"])
         check_choice("pretrain.fp8_recipe", self.fp8_recipe, ["delayed", "tensorwise", "mxfp8", "blockwise"])
         check_choice("pretrain.fp8_amax_compute_algo", self.fp8_amax_compute_algo, ["max", "most_recent"])

@@ -144,6 +144,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
     from nemo_repro.pretrain.tokenizer import resolve_tokenizer
     from nemo_repro.pretrain.validate import validate
 
+    parallel.select_device()
     run = _as_run(run)
     validate(cfg)
     layout = parallel.initialize(cfg.tensor_model_parallel_size, cfg.pipeline_model_parallel_size, seed)

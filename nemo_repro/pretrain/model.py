@@ -1,7 +1,8 @@
 """GPTModel from a PretrainConfig: TE or local layer spec, precision, FP8, layout-free init.
 
 The layer spec is Transformer Engine's when it imports and CUDA is present
-(required for FP8), else megatron-core's local spec. Embeddings and output
+(required for FP8), else megatron-core's local spec, whose core attention is
+torch's SDPA by default (`nemo_repro.pretrain.attention`). Embeddings and output
 layer are untied (as open_lm/DCLM) and biases are off.
 
 Weights are drawn layout-independently: each parameter of two or more
@@ -36,14 +37,20 @@ class ModelChoice:
 
 
 def te_available() -> bool:
-    """Transformer Engine imports (only tried where CUDA exists: it needs libcuda)."""
+    """Transformer Engine's PyTorch modules import (only tried where CUDA exists: they need libcuda)."""
     if not torch.cuda.is_available():
         return False
     try:
-        import transformer_engine  # noqa: F401
+        import transformer_engine.pytorch  # noqa: F401  (megatron's TE spec needs the pytorch part, not just the package)
     except Exception:  # ImportError, or an OSError from a broken CUDA install
         return False
     return True
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def pad_vocab(vocab_size: int, multiple: int) -> int:
@@ -72,8 +79,15 @@ def ffn_size(cfg: PretrainConfig) -> int:
     return 4 * cfg.hidden_size
 
 
+def sequence_parallel(cfg: PretrainConfig, choice: ModelChoice) -> bool:
+    """Sequence parallelism runs with TP > 1 on GPU under the TE spec only: the local spec's torch norms refuse it
+    (megatron-core 0.16.1 `WrappedTorchNorm` asserts `not sequence_parallel`; Apex, which has one, is not on PyPI)."""
+    tp = cfg.tensor_model_parallel_size
+    return cfg.sequence_parallel and tp > 1 and torch.cuda.is_available() and choice.transformer_impl == "transformer_engine"
+
+
 def transformer_config(cfg: PretrainConfig, choice: ModelChoice):
-    """Megatron's TransformerConfig for this run (fusions only on GPU, FP8 only with TE)."""
+    """Megatron's TransformerConfig for this run (fusions only on GPU and only those that exist without Apex, FP8 only with TE)."""
     import torch.nn.functional as F
     from megatron.core.transformer.transformer_config import TransformerConfig
 
@@ -101,17 +115,18 @@ def transformer_config(cfg: PretrainConfig, choice: ModelChoice):
         attention_dropout=cfg.attention_dropout,
         tensor_model_parallel_size=tp,
         pipeline_model_parallel_size=cfg.pipeline_model_parallel_size,
-        sequence_parallel=on_gpu and tp > 1 and cfg.sequence_parallel,
+        sequence_parallel=sequence_parallel(cfg, choice),
         params_dtype=choice.dtype,
         pipeline_dtype=choice.dtype,
         bf16=choice.dtype == torch.bfloat16,
         use_cpu_initialization=not on_gpu,
         perform_initialization=True,
         bias_activation_fusion=on_gpu and cfg.swiglu,
-        masked_softmax_fusion=on_gpu,
+        # the local spec's fused softmax is a CUDA extension that only Apex / a Megatron-LM build provides
+        masked_softmax_fusion=on_gpu and _has_module("scaled_masked_softmax_cuda"),
         bias_dropout_fusion=on_gpu,
         apply_rope_fusion=False,
-        persist_layer_norm=on_gpu,
+        persist_layer_norm=False,  # Apex's persistent LayerNorm; the torch norms of the local spec refuse it
         **fp8,
     )
 
@@ -120,8 +135,18 @@ def layer_spec(cfg: PretrainConfig, choice: ModelChoice):
     from megatron.core.models.gpt import gpt_layer_specs
 
     if choice.transformer_impl == "transformer_engine":
-        return gpt_layer_specs.get_gpt_layer_with_transformer_engine_spec(fp8=cfg.fp8)
-    return gpt_layer_specs.get_gpt_layer_local_spec(normalization=cfg.normalization)
+        return gpt_layer_specs.get_gpt_layer_with_transformer_engine_spec()  # FP8 comes from TransformerConfig
+    spec = gpt_layer_specs.get_gpt_layer_local_spec(normalization=cfg.normalization)
+    if cfg.local_attention == "sdpa":
+        from dataclasses import replace
+
+        from nemo_repro.pretrain.attention import SDPAttention
+
+        # copies all the way down: the spec objects may be shared with other callers
+        layer = spec.submodules
+        attention = replace(layer.self_attention, submodules=replace(layer.self_attention.submodules, core_attention=SDPAttention))
+        spec = replace(spec, submodules=replace(layer, self_attention=attention))
+    return spec
 
 
 def build_model(cfg: PretrainConfig, vocab_size: int, seed: int):
@@ -141,32 +166,47 @@ def build_model(cfg: PretrainConfig, vocab_size: int, seed: int):
         share_embeddings_and_output_weights=False,
         position_embedding_type=cfg.position_embedding_type,
     )
+    if choice.dtype != torch.float32:
+        # The local spec builds torch norms in fp32; like Megatron-LM's Float16Module, keep the whole model in one
+        # dtype (the optimizer holds fp32 main params), so the fused norm kernels apply.
+        for module in model.modules():
+            if isinstance(module, (torch.nn.LayerNorm, torch.nn.RMSNorm)):
+                module.to(choice.dtype)
     if torch.cuda.is_available():
         model.cuda(torch.cuda.current_device())
     init_weights(model, seed, cfg.init_method_std, cfg.num_layers)
     return model, choice
 
 
-def _local_slices(sh) -> tuple:
-    """Index of this shard inside its global tensor (prepended axes are layer indices)."""
-    n = sh.prepend_axis_num
-    slices = list(sh.global_offset[:n])
-    for offset, size in zip(sh.global_offset[n:], sh.local_shape):
-        slices.append(slice(offset, offset + size))
-    return tuple(slices)
+def _sharded_tensors(model) -> list:
+    """Every ShardedTensor of the model's checkpoint view; factories (SwiGLU's fused fc1, split for TP) are built into theirs."""
+    from megatron.core.dist_checkpointing.dict_utils import nested_values
+    from megatron.core.dist_checkpointing.mapping import ShardedTensor, ShardedTensorFactory
+
+    out = []
+    for sh in nested_values(model.sharded_state_dict()):
+        if isinstance(sh, ShardedTensorFactory):
+            out += [t for t in nested_values(sh.build()) if isinstance(t, ShardedTensor)]
+        elif isinstance(sh, ShardedTensor):
+            out.append(sh)
+    return out
 
 
 @torch.no_grad()
 def init_weights(model, seed: int, std: float, num_layers: int) -> None:
-    """Redraw every >= 2-D parameter from its global tensor (see the module docstring)."""
-    from megatron.core.dist_checkpointing.dict_utils import nested_values
-    from megatron.core.dist_checkpointing.mapping import ShardedTensor
+    """Redraw every >= 2-D parameter from its global tensor (see the module docstring).
 
+    A layer's weights are drawn per layer (seeded by key and global layer index), not as the
+    whole (layers, ...) stack the checkpoint shows: the same values for any layout, at O(L) cost.
+    """
     scaled = std / math.sqrt(2.0 * num_layers)  # output projections, as megatron's scaled init
-    for sh in nested_values(model.sharded_state_dict()):
-        if not isinstance(sh, ShardedTensor) or sh.data.dim() < 2:
+    for sh in _sharded_tensors(model):
+        if sh.data.dim() < 2:
             continue
         key_std = scaled if sh.key.endswith(("linear_proj.weight", "linear_fc2.weight")) else std
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(sh.key.encode()))
-        full = torch.empty(sh.global_shape, dtype=torch.float32).normal_(0.0, key_std, generator=gen)
-        sh.data.copy_(full[_local_slices(sh)])
+        n = sh.prepend_axis_num  # leading axes that index layers (absent from sh.data)
+        layer = tuple(sh.global_offset[:n])
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32(f"{sh.key}{layer}".encode()))
+        full = torch.empty(sh.global_shape[n:], dtype=torch.float32).normal_(0.0, key_std, generator=gen)
+        index = tuple(slice(offset, offset + size) for offset, size in zip(sh.global_offset[n:], sh.local_shape))
+        sh.data.copy_(full[index])

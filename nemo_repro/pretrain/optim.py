@@ -128,6 +128,14 @@ class GpuOptimizer:
             ),
             model_chunks,
         )
+        for adam in self._torch_adams():
+            prime_adam_state(adam)
+
+    def _torch_adams(self) -> list[torch.optim.Optimizer]:
+        """The torch Adam/AdamW megatron falls back to without Transformer Engine or Apex (none with their fused Adam)."""
+        chained = getattr(self.optimizer, "chained_optimizers", [self.optimizer])
+        inner = [getattr(opt, "optimizer", None) for opt in chained]
+        return [opt for opt in inner if isinstance(opt, (torch.optim.Adam, torch.optim.AdamW))]
 
     @property
     def param_groups(self) -> list[dict]:
@@ -147,6 +155,35 @@ class GpuOptimizer:
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.optimizer.load_state_dict(state_dict)
+        for adam in self._torch_adams():
+            unshare_steps(adam)
+
+
+def prime_adam_state(adam: torch.optim.Optimizer) -> None:
+    """Give every parameter the state torch's Adam would create on its first step (step 0, zero moments).
+
+    megatron-core 0.16.1 with torch's Adam (no TE/Apex) reads a uniform per-parameter `step` when it
+    builds a checkpoint template: a fresh optimizer has none, so resuming fails. The first update
+    computes exactly what it would from an empty state.
+    """
+    for group in adam.param_groups:
+        for param in group["params"]:
+            state = adam.state[param]
+            if state:
+                continue
+            state["step"] = torch.tensor(0.0, dtype=torch.float32, device=param.device if group.get("capturable") or group.get("fused") else "cpu")
+            state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            if group.get("amsgrad"):
+                state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
+
+def unshare_steps(adam: torch.optim.Optimizer) -> None:
+    """megatron's distributed optimizer restores one `step` tensor shared by all parameters; torch's Adam
+    increments each parameter's in place, so a shared one would advance once per parameter per update."""
+    for state in adam.state.values():
+        if "step" in state:
+            state["step"] = state["step"].clone()
 
 
 def wrap_for_data_parallel(model, cfg: PretrainConfig):

@@ -42,6 +42,10 @@ def validate(cfg: PretrainConfig) -> Layout:
     if cfg.transformer_impl == "transformer_engine" and not te_available():
         raise ConfigError("pretrain.transformer_impl=transformer_engine but Transformer Engine does not import here (and needs CUDA)")
     check_fp8(cfg)
+    tp = cfg.tensor_model_parallel_size
+    if cfg.sequence_parallel and tp > 1 and cfg.seq_length % tp and te_available():
+        raise ConfigError(f"pretrain.seq_length={cfg.seq_length} must be divisible by pretrain.tensor_model_parallel_size={tp} "
+                          "with sequence parallelism (or set pretrain.sequence_parallel=false)")
     if not torch.cuda.is_available():
         for key in ("hidden_dropout", "attention_dropout"):
             if getattr(cfg, key) > 0:

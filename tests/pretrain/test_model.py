@@ -48,6 +48,29 @@ def test_fp8_settings_reach_the_transformer_config(make_cfg):
     assert (tconfig.fp8, tconfig.fp8_recipe, tconfig.fp8_amax_history_len, tconfig.fp8_amax_compute_algo) == ("hybrid", "delayed", 16, "max")
 
 
+def test_gpu_config_of_the_local_spec_asks_only_for_what_torch_norms_support(make_cfg, monkeypatch):
+    """megatron-core 0.16.1's local spec uses torch norms without Apex: they assert against a persistent LayerNorm and
+    sequence parallelism, and the fused masked softmax is an Apex CUDA extension. Built as on a GPU without them."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(model_mod, "_has_module", lambda name: False)
+    cfg = make_cfg("pretrain.tensor_model_parallel_size=2")
+    local = model_mod.transformer_config(cfg, model_mod.ModelChoice("local", torch.bfloat16, 512))
+    assert not local.persist_layer_norm and not local.sequence_parallel and not local.masked_softmax_fusion
+    assert local.bf16 and local.bias_dropout_fusion and not local.use_cpu_initialization
+    te = model_mod.transformer_config(cfg, model_mod.ModelChoice("transformer_engine", torch.bfloat16, 512))
+    assert te.sequence_parallel  # TE's norms and linears support it
+    assert not model_mod.transformer_config(make_cfg(), model_mod.ModelChoice("transformer_engine", torch.bfloat16, 512)).sequence_parallel  # TP = 1
+
+
+def test_bf16_model_keeps_its_norms_in_bf16(make_cfg):
+    """Like Megatron-LM's Float16Module: one dtype for the whole model (the local spec builds torch norms in fp32)."""
+    parallel.initialize(1, 1, 0)
+    cfg = dataclasses.replace(make_cfg(), precision="bf16")
+    gpt, choice = model_mod.build_model(cfg, vocab_size=512, seed=0)
+    assert choice.dtype == torch.bfloat16
+    assert {p.dtype for p in gpt.parameters()} == {torch.bfloat16}
+
+
 @pytest.mark.gpu
 def test_transformer_engine_spec_is_chosen_when_it_imports(make_cfg):
     pytest.importorskip("transformer_engine")

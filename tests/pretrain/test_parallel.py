@@ -46,3 +46,17 @@ def test_two_process_layout_matches_single_process(layout, reference_run, tiny_o
     assert logits.shape == (1, len(ids[0]), tokenizer.vocab_size)
     assert cfg.tensor_model_parallel_size == cfg.pipeline_model_parallel_size == 1
     assert (logits - forward_logits(ref_model, ids, vocab_size=tokenizer.vocab_size)).abs().max() < 1e-3
+
+
+def test_swiglu_with_tensor_parallel_matches_single_process(make_cfg, tiny_overrides, tmp_path):
+    """The 1.4B's SwiGLU MLP: its fused fc1 is split across TP ranks (a sharded-tensor factory), and the init and
+    the loss must still not depend on the layout."""
+    from nemo_repro.pretrain.loop import pretrain
+
+    swiglu = ["pretrain.swiglu=true", "pretrain.normalization=RMSNorm", "pretrain.train_iters=4", "pretrain.save_interval=4"]
+    reference = pretrain(make_cfg(*swiglu), tmp_path / "single", seed=1234, progress=False)
+    rows = _torchrun(tmp_path / "tp2", tiny_overrides, *swiglu, "pretrain.tensor_model_parallel_size=2")
+    expected = read_metrics(reference.run_dir / "metrics.jsonl")
+    assert len(rows) == len(expected) == 4
+    for a, b in zip(rows, expected):
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-4), a["step"]

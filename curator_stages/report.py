@@ -79,7 +79,8 @@ def _report(cfg: RecycleConfig, summary: dict[str, Any], plots: list[Path]) -> s
     lines.append("| " + " | ".join(str(summary[k]) for k in COUNT_KEYS) + " |")
     for kind in ("filtered", "rejected"):
         if summary["reasons"][kind]:
-            lines += ["", f"Why documents were {kind}:", ""] + [f"- {reason}: {n}" for reason, n in summary["reasons"][kind].items()]
+            note = " (a document may fail several checks)" if kind == "filtered" else ""
+            lines += ["", f"Why documents were {kind}{note}:", ""] + [f"- {reason}: {n}" for reason, n in summary["reasons"][kind].items()]
     meg = summary["megatron"]
     lines += ["", "## Megatron data", ""]
     for side in SIDES:

@@ -63,13 +63,32 @@ def _header(stage: str, how: str) -> list[str]:
 # ---------------------------------------------------------------- local
 
 
+def accelerate_launch(cfg: RootConfig, nodes: int, procs: int) -> tuple[str, ...]:
+    """`accelerate launch` lines for RL, every setting explicit (a user's default_config.yaml never applies).
+
+    FSDP2 (`rl.fsdp`) as in TRL's own fsdp2 config; across nodes each node's launcher takes its rank from
+    `$SLURM_NODEID`, which the caller must let expand inside the step (see `_slurm_body`).
+    """
+    port = cfg.launch.master_port
+    lines = [f"accelerate launch --num_machines={nodes} --num_processes={procs} --mixed_precision={'bf16' if cfg.rl.bf16 else 'no'} --dynamo_backend=no"]
+    if cfg.rl.fsdp:
+        lines.append("--use_fsdp --fsdp_version=2 --fsdp_auto_wrap_policy=TRANSFORMER_BASED_WRAP --fsdp_reshard_after_forward=true "
+                     "--fsdp_state_dict_type=FULL_STATE_DICT --fsdp_cpu_ram_efficient_loading=true")
+    elif procs > 1:
+        lines.append("--multi_gpu")
+    if nodes > 1:
+        lines.append(f'--machine_rank="$SLURM_NODEID" --rdzv_backend=c10d --main_process_ip="$head_node" --main_process_port={port}')
+    elif procs > 1:
+        lines.append(f"--main_process_port={port}")
+    return tuple(lines)
+
+
 def local_command(cfg: RootConfig, stage: str, overrides: list[str]) -> list[str]:
     n = cfg.cluster.nproc_per_node
     if stage == "pretrain":
         return _cli(stage, overrides, (f"torchrun --standalone --nproc_per_node={n}",))
     if stage == "rl":
-        multi = f" --multi_gpu --main_process_port={cfg.launch.master_port}" if n > 1 else ""
-        return _cli(stage, overrides, (f"accelerate launch --num_machines=1 --num_processes={n}{multi}",))
+        return _cli(stage, overrides, accelerate_launch(cfg, 1, n))
     return _cli(stage, overrides)
 
 
@@ -131,15 +150,13 @@ def _slurm_body(cfg: RootConfig, stage: str, overrides: list[str], ctx: Context)
             _srun(cfg, ctx, f"--ntasks-per-node={c.gpus_per_node}", _cli(stage, overrides)),
         ]
     if stage == "rl":
-        procs = c.nodes * c.gpus_per_node
-        accelerate = [f"accelerate launch --num_machines={c.nodes} --num_processes={procs}"]
-        if procs > 1:
-            accelerate.append(f'--multi_gpu --rdzv_backend=c10d --main_process_ip="$head_node" --main_process_port={port}')
-        return [
-            HEAD_NODE,
-            "# One accelerate launcher per node, one training process per GPU.",
-            _srun(cfg, ctx, "--ntasks-per-node=1", _cli(stage, overrides, tuple(accelerate))),
-        ]
+        command = _cli(stage, overrides, accelerate_launch(cfg, c.nodes, c.nodes * c.gpus_per_node))
+        lines = [HEAD_NODE, "# One accelerate launcher per node, one training process per GPU."]
+        if c.nodes > 1:
+            # $SLURM_NODEID differs per node: it must expand inside the step, so the launcher runs under bash -c
+            lines += ["export head_node"]
+            command = ["bash -c " + shlex.quote(CONT.join(command))]
+        return lines + [_srun(cfg, ctx, "--ntasks-per-node=1", command)]
     # recycle: a Ray cluster over the allocation, then the pipeline as its driver.
     ray_port, nodes = cfg.launch.ray_port, c.nodes
     on_head = '--overlap --nodes=1 --ntasks=1 --nodelist="$head_node"'

@@ -32,6 +32,23 @@ def global_rank() -> int:
     return 0
 
 
+def local_rank() -> int:
+    """Rank of this process on its node (selects its GPU) under torchrun, accelerate or srun."""
+    for var in ("LOCAL_RANK", "SLURM_LOCALID"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
+
+
+def bind_local_gpu() -> None:
+    """Make this process's GPU the current device before anything touches CUDA: models then load onto it
+    (not every rank onto GPU 0), and no stray context opens on GPU 0. No-op without CUDA."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local_rank())
+
+
 def default_run_dir(base: str | Path, subcommand: str) -> Path:
     """`<base>/<sub>-<id>`: the launcher's job id when there is one, so all ranks agree, else a timestamp."""
     run_id = os.environ.get("TORCHELASTIC_RUN_ID") or os.environ.get("SLURM_JOB_ID")

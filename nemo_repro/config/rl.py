@@ -224,7 +224,10 @@ class RLConfig:
     """vLLM placement when `use_vllm`: `colocate` or `server`."""
 
     bf16: bool = False
-    """Train in bfloat16 (GPU); CPU runs stay in float32."""
+    """bfloat16 autocast on GPU over float32 weights and optimizer state (at lr ~1e-6, bf16 weights would not move); CPU runs stay in float32."""
+
+    fsdp: bool = False
+    """Shard policy, reference model and optimizer with FSDP2 across the GPUs (`accelerate launch --use_fsdp`, rendered by `nemo-repro launch`): a 4B policy with float32 master weights does not fit one GPU under plain DDP."""
 
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (large policies)."""

@@ -98,7 +98,7 @@ class HFGenerator:
         encoded = [self.tokenizer(self.render(p), add_special_tokens=not is_chat(p))["input_ids"] for p in prompts]
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
         results: list[Completion | None] = [None] * len(encoded)
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
             if sampling.seed is not None:
                 torch.manual_seed(sampling.seed)

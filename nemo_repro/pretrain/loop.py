@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from nemo_repro.config.pretrain import PretrainConfig
-from nemo_repro.runs import RunDir, global_rank, read_metrics
+from nemo_repro.runs import RunDir, bind_local_gpu, global_rank, read_metrics
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
     from nemo_repro.pretrain.tokenizer import resolve_tokenizer
     from nemo_repro.pretrain.validate import validate
 
-    parallel.select_device()
+    bind_local_gpu()
     run = _as_run(run)
     validate(cfg)
     layout = parallel.initialize(cfg.tensor_model_parallel_size, cfg.pipeline_model_parallel_size, seed)

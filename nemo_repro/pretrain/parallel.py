@@ -65,12 +65,6 @@ def launch_layout(tp: int, pp: int) -> Layout:
     return layout
 
 
-def select_device() -> None:
-    """Bind this process to its node-local GPU before anything touches CUDA (else every rank opens a context on GPU 0)."""
-    if torch.cuda.is_available():
-        torch.cuda.set_device(_env_int("LOCAL_RANK", "SLURM_LOCALID", default=0))
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -24,7 +25,7 @@ import numpy as np
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.rl import REWARD_NAMES, RLConfig
 from nemo_repro.plots import plot_curves
-from nemo_repro.runs import MetricsLogger, global_rank, read_metrics, write_atomic
+from nemo_repro.runs import MetricsLogger, bind_local_gpu, global_rank, read_metrics, write_atomic
 from nemo_repro.rl.data import LoadedDocuments, build_prompt_dataset, load_documents
 
 log = logging.getLogger(__name__)
@@ -49,23 +50,32 @@ def prepare_policy(cfg: RLConfig, docs: LoadedDocuments, run_dir: Path, seed: in
     return path
 
 
+def per_device_batch(cfg: RLConfig, processes: int) -> int:
+    """Completions each process takes per micro-step: a step's prompts x generations over processes x accumulation."""
+    completions = cfg.prompts_per_step * cfg.num_generations
+    if completions % (processes * cfg.gradient_accumulation_steps):
+        raise ConfigError(
+            f"rl.prompts_per_step * rl.num_generations = {completions} must divide by processes ({processes}) x "
+            f"rl.gradient_accumulation_steps ({cfg.gradient_accumulation_steps})"
+        )
+    return completions // (processes * cfg.gradient_accumulation_steps)
+
+
 def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward_weights: list[float]):
     """TRL `GRPOConfig` from our config (CPU settings when no GPU is visible)."""
     import torch
     from trl import GRPOConfig
+    from trl.import_utils import is_vllm_available
 
-    world = max(1, torch.cuda.device_count()) if torch.cuda.is_available() else 1
-    completions = cfg.prompts_per_step * cfg.num_generations
-    if completions % (world * cfg.gradient_accumulation_steps):
-        raise ConfigError(
-            f"rl.prompts_per_step * rl.num_generations = {completions} must divide by processes ({world}) x "
-            f"rl.gradient_accumulation_steps ({cfg.gradient_accumulation_steps})"
-        )
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # processes of this run (accelerate/torchrun set it), not GPUs seen
     use_cpu = not torch.cuda.is_available()
+    use_vllm = cfg.use_vllm and not use_cpu and is_vllm_available()
+    if cfg.use_vllm and not use_vllm:
+        log.warning("rl.use_vllm=true but vLLM (or a GPU) is not available here: rollouts are generated with transformers")
     return GRPOConfig(
         output_dir=str(output_dir),
         max_steps=cfg.max_steps,
-        per_device_train_batch_size=completions // (world * cfg.gradient_accumulation_steps),
+        per_device_train_batch_size=per_device_batch(cfg, world),
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         num_generations=cfg.num_generations,
         beta=cfg.beta,
@@ -78,13 +88,14 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         max_completion_length=cfg.max_completion_length,
-        use_vllm=cfg.use_vllm,
-        vllm_mode=cfg.vllm_mode,
+        use_vllm=use_vllm,
+        **({"vllm_mode": cfg.vllm_mode, "vllm_max_model_length": cfg.max_prompt_length + cfg.max_completion_length} if use_vllm else {}),
         reward_weights=reward_weights,
         bf16=cfg.bf16 and not use_cpu,
         fp16=False,
         use_cpu=use_cpu,
-        model_init_kwargs={"dtype": "bfloat16" if cfg.bf16 and not use_cpu else "float32"},
+        # float32 weights and Adam state under bf16 autocast: a bf16 weight of ~0.02 does not change by a 1e-6 step
+        model_init_kwargs={"dtype": "float32"},
         logging_steps=1,
         save_strategy="steps",
         save_steps=cfg.save_steps,
@@ -94,8 +105,8 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
         data_seed=seed,
         disable_tqdm=not progress,
         log_completions=False,
-        # Passed only when on: transformers 5 deprecates the name (activation_checkpointing) but TRL still reads it.
-        **({"gradient_checkpointing": True} if cfg.gradient_checkpointing else {}),
+        # always explicit: TRL's default turns it on (transformers 5 name; it mirrors `gradient_checkpointing`)
+        activation_checkpointing=cfg.gradient_checkpointing,
     )
 
 
@@ -112,6 +123,7 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
     from nemo_repro.rl.reward_funcs import make_reward_funcs
     from nemo_repro.rl.trainer import TRACKER_FILE, ReproGRPOTrainer, RunMetricsCallback, TrackerCheckpointCallback
 
+    bind_local_gpu()  # before any model loads: the reward models of each rank go to its own GPU
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if cfg.torch_threads is not None:

@@ -25,7 +25,7 @@ CASES = {
         "cluster=slurm", "cluster.account=acct", "cluster.partition=batch", "cluster.nodes=2", "cluster.time=02:00:00",
         "container=nvcr.io/nvidia/nemo:25.07", "container_mounts=[/lustre/data:/data]", "+env_vars.HF_HOME=/data/hf",
         "cluster.srun_args=['--mpi=pmix']", "pretrain.tensor_model_parallel_size=2", "pretrain.train_iters=500",
-        "evaluate.data_dir=/data/eval", "rl.max_steps=50",
+        "evaluate.data_dir=/data/eval", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true",
     ],
     # SLURM on the hosts (container null), CPU-only nodes: no pyxis flags, no GPU request, venv on PATH.
     "slurm_host": [
@@ -127,3 +127,20 @@ def test_launch_without_sbatch_says_how_to_fix(tmp_path, monkeypatch):
     cfg, _ = load_config(["cluster=slurm", "cluster.account=A", "cluster.partition=P", "container=img", "stages=[recycle]"], "launch")
     with pytest.raises(ConfigError, match="sbatch.*not on PATH.*launch.dry_run=true"):
         launch(cfg, tmp_path / "run")
+
+
+def test_multi_node_rl_launcher_takes_its_node_rank_inside_the_step(tmp_path):
+    """`$SLURM_NODEID` and `$head_node` expand on each node (under bash -c), and the overrides arrive intact."""
+    import shlex
+
+    script = _rendered("slurm_pyxis")["rl.sbatch"]
+    joined = script.replace("\\\n", " ")
+    payload = shlex.split(joined[joined.index("bash -c "):])[2]
+    stub = tmp_path / "accelerate"
+    stub.write_text('#!/bin/bash\nprintf "%s\\n" "$@"\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "SLURM_NODEID": "1", "head_node": "node-a"}
+    args = subprocess.run(["bash", "-c", payload], env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "--machine_rank=1" in args and "--main_process_ip=node-a" in args and "--num_processes=16" in args
+    assert "--use_fsdp" in args and "--mixed_precision=bf16" in args
+    assert args[-5:] == ["rl", "run.dir=/results/demo/rl", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true"]

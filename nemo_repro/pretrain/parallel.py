@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from nemo_repro.config.fields import ConfigError
+from nemo_repro.runs import global_rank, local_rank
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,9 @@ def launch_layout(tp: int, pp: int) -> Layout:
     """Read rank/world from torchrun or SLURM; fail when the world cannot hold TP x PP."""
     world = _env_int("WORLD_SIZE", "SLURM_NTASKS", default=1)
     layout = Layout(
-        rank=_env_int("RANK", "SLURM_PROCID", default=0),
+        rank=global_rank(),
         world_size=world,
-        local_rank=_env_int("LOCAL_RANK", "SLURM_LOCALID", default=0),
+        local_rank=local_rank(),
         tp=tp,
         pp=pp,
     )

@@ -1,18 +1,24 @@
 """Our pretraining loop vs a bare megatron-core loop: step time on CPU, same model, batch and data.
 
-Ours: `nemo_repro.pretrain.loop.pretrain` (z-loss off, checkpoint only at the end, excluded),
-its mean wall time per step with logging to metrics.jsonl + TensorBoard, loss reduction to
-rank 0, clipping and the LR schedule. Peer: the minimum megatron-core loop, run in the same
-process on the same dataset and the same GPTModel configuration: `get_forward_backward_func`
-with a forward step that passes labels to GPTModel (megatron's fused cross entropy), then
-torch AdamW. Target: ratio <= 1.05.
+Ours: `nemo_repro.pretrain.loop.pretrain` (z-loss off, log every step to metrics.jsonl +
+TensorBoard, loss reduction, clipping, the LR schedule, the finite check); its step times
+are the `step_time_s` it logs. Peer: the minimum megatron-core loop in the same process on
+the same dataset and GPTModel configuration: `get_forward_backward_func` with a forward step
+that passes labels to GPTModel (megatron's fused cross entropy), then torch AdamW.
 
-    python bench/bench_pretrain.py [--steps 30] [--hidden 256] [--layers 4] [--seq 256]
+Each round builds both sides afresh and runs a short block of each (`--warmup` steps
+dropped, then `--block` timed steps), alternating which goes first (`measure.alternate`);
+the figure is the median of the per-round ratios with their spread. Target: ratio <= 1.05.
+
+    python bench/bench_pretrain.py [--rounds 15] [--block 6] [--hidden 256] [--layers 4] [--seq 256]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import statistics
+import sys
 import tempfile
 import time
 from functools import partial
@@ -20,9 +26,12 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import RatioStats, alternate  # noqa: E402  (bench/ is a folder of scripts, not a package)
 
-def bare_megatron_loop(cfg, dataset, vocab_size: int, steps: int, seed: int) -> float:
-    """Seconds per step of the bare loop (parallel state already initialised by our run)."""
+
+def bare_megatron_block(cfg, dataset, vocab_size: int, warmup: int, steps: int, seed: int) -> float:
+    """Mean seconds per timed step of a fresh bare loop (parallel state already initialised by our run)."""
     from megatron.core.models.gpt import GPTModel
     from megatron.core.pipeline_parallel import get_forward_backward_func
 
@@ -51,8 +60,9 @@ def bare_megatron_loop(cfg, dataset, vocab_size: int, steps: int, seed: int) -> 
 
     forward_backward = get_forward_backward_func()
     num_micro = cfg.global_batch_size // cfg.micro_batch_size
-    start = time.perf_counter()
-    for step in range(steps):
+    times = []
+    for step in range(warmup + steps):
+        start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         forward_backward(
             forward_step_func=forward_step,
@@ -63,48 +73,67 @@ def bare_megatron_loop(cfg, dataset, vocab_size: int, steps: int, seed: int) -> 
             micro_batch_size=cfg.micro_batch_size,
         )
         optimizer.step()
-    return (time.perf_counter() - start) / steps
+        times.append(time.perf_counter() - start)
+    return statistics.fmean(times[warmup:])
+
+
+def our_block(cfg, run_dir: Path, warmup: int) -> float:
+    """Mean logged step time of a fresh `pretrain` run, the first `warmup` steps dropped."""
+    from nemo_repro.pretrain.loop import pretrain
+    from nemo_repro.runs import read_metrics
+
+    pretrain(cfg, run_dir, progress=False)
+    times = [row["step_time_s"] for row in read_metrics(run_dir / "metrics.jsonl")]
+    shutil.rmtree(run_dir)
+    return statistics.fmean(times[warmup:])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=15, help="alternating rounds (one block of each side per round)")
+    parser.add_argument("--block", type=int, default=6, help="timed steps per block")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps at the start of each block")
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--seq", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=2, help="alternate the two loops this many times, keep each one's best")
     parser.add_argument("--attention", default="sdpa", choices=["sdpa", "megatron"], help="pretrain.local_attention of both loops")
     args = parser.parse_args()
 
     from nemo_repro.config.pretrain import PretrainConfig
     from nemo_repro.data.sample_corpus import generate_corpus
     from nemo_repro.models.tiny import train_bpe_tokenizer
-    from nemo_repro.pretrain.data import build_train_dataset
-    from nemo_repro.pretrain.loop import pretrain
+    from nemo_repro.pretrain import parallel
+    from nemo_repro.pretrain.data import build_train_dataset, write_sample_data
     from nemo_repro.pretrain.tokenizer import HFTokenizer
 
     work = Path(tempfile.mkdtemp(prefix="bench_pretrain_"))
     train_bpe_tokenizer((d["text"] for d in generate_corpus(100, seed=0)), vocab_size=2048, out_dir=work / "tok")
+    tokenizer = HFTokenizer(work / "tok")
+    prefix = write_sample_data(work / "data", tokenizer, 300, 1234)
+    steps = args.warmup + args.block
     cfg = PretrainConfig(
-        tokenizer=str(work / "tok"), sample_docs=300, num_layers=args.layers, hidden_size=args.hidden,
+        tokenizer=str(work / "tok"), data=prefix, num_layers=args.layers, hidden_size=args.hidden,
         num_attention_heads=max(1, args.hidden // 64), seq_length=args.seq, micro_batch_size=2, global_batch_size=8,
-        train_iters=args.steps, lr_warmup_iters=2, z_loss=0.0, save_interval=10**9, resume=False, local_attention=args.attention,
+        train_iters=steps, lr_warmup_iters=2, z_loss=0.0, save_interval=10**9, resume=False, local_attention=args.attention,
     )
-    ours, bare = [], []
-    for repeat in range(args.repeats):
-        result = pretrain(cfg, work / f"run{repeat}", progress=False)
-        ours.append(result.seconds_per_step)
-        tokenizer = HFTokenizer(work / "tok")
-        dataset = build_train_dataset(
-            ([str(work / "run0" / "data" / "sample_corpus_text_document")], None), tokenizer, cfg.seq_length,
-            cfg.train_iters * cfg.global_batch_size, 1234, work / "run0" / "data_cache",
-        )
-        bare.append(bare_megatron_loop(cfg, dataset, tokenizer.vocab_size, args.steps, 1234))
+    parallel.initialize(1, 1, 1234)
+    dataset = build_train_dataset(([prefix], None), tokenizer, cfg.seq_length, steps * cfg.global_batch_size, 1234, work / "data_cache")
+    rounds = iter(range(10**9))
+    times = alternate(
+        {
+            "ours": lambda: our_block(cfg, work / f"run{next(rounds)}", args.warmup),
+            "bare": lambda: bare_megatron_block(cfg, dataset, tokenizer.vocab_size, args.warmup, args.block, 1234),
+        },
+        rounds=args.rounds,
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    ours, bare = statistics.median(times["ours"]), statistics.median(times["bare"])
     tokens = cfg.global_batch_size * cfg.seq_length
-    print(f"model: {args.layers} layers, d={args.hidden}, seq {args.seq}, {args.attention} attention, global batch {cfg.global_batch_size}, {args.steps} steps, torch threads {torch.get_num_threads()}")
-    print(f"ours (nemo_repro loop)      : {min(ours) * 1e3:8.1f} ms/step  {tokens / min(ours):9.0f} tokens/s")
-    print(f"bare megatron-core loop     : {min(bare) * 1e3:8.1f} ms/step  {tokens / min(bare):9.0f} tokens/s")
-    print(f"ratio ours / bare           : {min(ours) / min(bare):.3f}  (target <= 1.05)")
+    print(f"model: {args.layers} layers, d={args.hidden}, seq {args.seq}, {args.attention} attention, global batch {cfg.global_batch_size}, "
+          f"{args.rounds} rounds of {args.block} timed steps (+{args.warmup} warm-up), torch threads {torch.get_num_threads()}")
+    print(f"ours (nemo_repro loop)      : {ours * 1e3:8.1f} ms/step  {tokens / ours:9.0f} tokens/s  (median of rounds)")
+    print(f"bare megatron-core loop     : {bare * 1e3:8.1f} ms/step  {tokens / bare:9.0f} tokens/s")
+    print(RatioStats.of(times["ours"], times["bare"]).describe("ratio ours / bare", target=1.05))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,14 @@ def global_rank() -> int:
     return 0
 
 
+def world_size() -> int:
+    """Processes of this run under torchrun, accelerate or srun (1 when not distributed), not GPUs seen."""
+    for var in ("WORLD_SIZE", "SLURM_NTASKS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
 def local_rank() -> int:
     """Rank of this process on its node (selects its GPU) under torchrun, accelerate or srun."""
     for var in ("LOCAL_RANK", "SLURM_LOCALID"):

@@ -161,7 +161,8 @@ class MegatronCheckpointLM(LogitsLM):
         device: str | None = None,
         max_batch_size: int | None = None,  # passed by lm-eval's CLI; only its "auto" batch sizing uses it
     ) -> None:
-        from nemo_repro.pretrain.checkpoint import forward_logits, load_for_inference
+        from nemo_repro.pretrain.checkpoint import load_for_inference
+        from nemo_repro.pretrain.inference import forward_logits
 
         model, tokenizer, model_config = load_for_inference(checkpoint)
         if device is not None:

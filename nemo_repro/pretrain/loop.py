@@ -2,18 +2,21 @@
 
     validate -> process groups -> tokenizer and data -> model, optimizer, LR schedule
     -> resume from run.dir/checkpoints/ -> for each step: 1F1B forward/backward over
-    the microbatches, clip + AdamW step, LR step, log, checkpoint -> plot + report
+    the microbatches, clip + AdamW step, LR step (when the update happened), finite
+    check, log, checkpoint -> plot + report
 
 `get_forward_backward_func()` picks megatron's schedule: no pipelining for PP=1,
 1F1B (warmup, steady one-forward-one-backward, cooldown) for PP > 1. Rank 0
 writes the metrics; the loss is computed on the last pipeline stage and summed
-to rank 0 over the world.
+to every rank only on log steps, where the device is also synchronised for the
+step time (as torchtitan does): the other steps queue their kernels and run on.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +49,9 @@ class PretrainResult:
 
     seconds_per_step: float
     """Mean wall time of this process's steps, logging included, checkpoint saves excluded."""
+
+    skipped_steps: int = 0
+    """Steps of this process whose update megatron's optimizer skipped (inf/NaN grads under loss scaling)."""
 
 
 def vocab_parallel_logsumexp(logits: torch.Tensor) -> torch.Tensor:
@@ -99,17 +105,17 @@ def flops_per_token(cfg: PretrainConfig, vocab: int) -> float:
 
 
 def _step_loss(losses: list[dict], layout) -> dict[str, float]:
-    """Mean of the microbatch values on the last stage, averaged over DP, summed to every rank."""
+    """Mean of the microbatch values on the last stage, averaged over DP, summed to every rank (a collective)."""
     from megatron.core import parallel_state
 
     keys = ("lm_loss", "z_loss")
     local = torch.zeros(len(keys), dtype=torch.float64)
+    if torch.cuda.is_available():
+        local = local.cuda()
     if parallel_state.is_pipeline_last_stage() and losses:
         for i, key in enumerate(keys):
             if key in losses[0]:
-                local[i] = sum(float(m[key]) for m in losses) / len(losses)
-    if torch.cuda.is_available():
-        local = local.cuda()
+                local[i] = torch.stack([m[key] for m in losses]).double().mean()  # on the device: one copy, below
     torch.distributed.all_reduce(local)
     local /= layout.dp * layout.tp  # every TP rank of every DP replica's last stage holds it
     return {k: float(v) for k, v in zip(keys, local.cpu())}
@@ -133,13 +139,80 @@ def _rank0_first(fn):
     return fn()
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient norm is no longer finite: the run stops before anything reaches a checkpoint."""
+
+
+def check_finite(step: int, ckpt_root: Path, grad_norm: float | None = None, loss: float | None = None) -> None:
+    """Raise `TrainingDiverged` naming the step, the bad values and the last good checkpoint."""
+    bad = {name: value for name, value in (("grad norm", grad_norm), ("loss", loss)) if value is not None and not math.isfinite(value)}
+    if not bad:
+        return
+    from nemo_repro.pretrain.checkpoint import iteration_dir, latest_iteration
+
+    last = latest_iteration(ckpt_root)
+    where = f"the last good checkpoint is {iteration_dir(ckpt_root, last)}" if last is not None else "no checkpoint was written yet"
+    values = ", ".join(f"{name} {value}" for name, value in bad.items())
+    raise TrainingDiverged(
+        f"pretrain step {step}: {values}; training diverged and stops here, before a checkpoint; {where}. "
+        "Lower pretrain.lr or lengthen pretrain.lr_warmup_iters (or check the data) and train again."
+    )
+
+
+def _synchronize() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+class StepClock:
+    """Wall time of the steps since the last `read`, checkpoint saves excluded.
+
+    Reading it waits for the device (queued kernels finish), so the loop reads it
+    only on log steps and lets the other steps run ahead.
+    """
+
+    def __init__(self) -> None:
+        self.total_seconds = 0.0
+        self.total_steps = 0
+        self._window_seconds = 0.0
+        self._window_steps = 0
+        self._t = time.perf_counter()
+
+    def tick(self) -> None:
+        self._window_steps += 1
+
+    def pause(self) -> None:
+        """Stop counting (before a checkpoint save)."""
+        _synchronize()
+        self._window_seconds += time.perf_counter() - self._t
+
+    def resume(self) -> None:
+        self._t = time.perf_counter()
+
+    def read(self) -> tuple[int, float]:
+        """(steps, seconds) since the last read; starts a new window."""
+        self.pause()
+        steps, seconds = self._window_steps, self._window_seconds
+        self.total_steps += steps
+        self.total_seconds += seconds
+        self._window_steps, self._window_seconds = 0, 0.0
+        self.resume()
+        return steps, seconds
+
+
 def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, progress: bool = True) -> PretrainResult:
-    """Train (or resume) in this process; under torchrun/srun every rank calls it."""
+    """Train (or resume) in this process; under torchrun/srun every rank calls it.
+
+    The metrics writer and the progress bar are closed however the loop ends; a
+    NaN/inf loss or grad norm stops it with `TrainingDiverged`. The process group
+    stays up for the caller (the CLI tears it down; in-process callers reuse it).
+    """
     from megatron.core import parallel_state
     from megatron.core.pipeline_parallel import get_forward_backward_func
     from tqdm import tqdm
 
     from nemo_repro.pretrain import checkpoint, data, optim, parallel
+    from nemo_repro.pretrain.data_parallel import wrap_for_data_parallel
     from nemo_repro.pretrain.model import build_model
     from nemo_repro.pretrain.tokenizer import resolve_tokenizer
     from nemo_repro.pretrain.validate import validate
@@ -158,7 +231,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
 
     torch.manual_seed(seed)
     model, choice = build_model(cfg, tokenizer.vocab_size, seed)
-    model = optim.wrap_for_data_parallel(model, cfg)
+    model = wrap_for_data_parallel(model, cfg)
     optimizer = optim.build_optimizer([model], cfg, bf16=choice.dtype == torch.bfloat16)
     scheduler = optim.build_scheduler(optimizer, cfg)
 
@@ -185,51 +258,61 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
     flops_per_step = flops_per_token(cfg, choice.padded_vocab_size) * tokens_per_step
     peak = cfg.peak_tflops or (989.0 if torch.cuda.is_available() else None)
     dp_rank = parallel_state.get_data_parallel_rank()
-    start_step, train_seconds = step, 0.0
+    skipped = 0
     metrics: dict[str, float] = {}
     model.train()
     bar = tqdm(total=cfg.train_iters, initial=step, desc="pretrain", disable=not progress or layout.rank != 0)
-    while step < cfg.train_iters:
-        t0 = time.perf_counter()
-        optimizer.zero_grad()
-        losses = forward_backward(
-            forward_step_func=partial(forward_step, cfg.z_loss),
-            data_iterator=data.microbatches(dataset, consumed, cfg.global_batch_size, cfg.micro_batch_size, dp_rank, layout.dp),
-            model=model,
-            num_microbatches=num_micro,
-            seq_length=cfg.seq_length,
-            micro_batch_size=cfg.micro_batch_size,
-            forward_only=False,
-        )
-        grad_norm = optimizer.step()
-        scheduler.step(1)
-        step += 1
-        consumed += cfg.global_batch_size
-        metrics = _step_loss(losses, layout)
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
-        if step % cfg.log_interval == 0 or step == cfg.train_iters:
-            row = {
-                "loss": metrics["lm_loss"],
-                "lr": optimizer.param_groups[0]["lr"],
-                "grad_norm": grad_norm,
-                "tokens_per_s": tokens_per_step / seconds,
-                "step_time_s": seconds,
-                "consumed_samples": consumed,
-            }
-            if cfg.z_loss > 0:
-                row["z_loss"] = metrics["z_loss"]
-            if peak:
-                row["mfu"] = flops_per_step / seconds / (layout.world_size * peak * 1e12)
-            run.metrics.log(step, row)
-            bar.set_postfix(loss=f"{metrics['lm_loss']:.4f}")
-        bar.update(1)
-        train_seconds += time.perf_counter() - t0
-        if step % cfg.save_interval == 0 or step == cfg.train_iters:
-            checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer)
-    bar.close()
-    done = step - start_step
+    clock = StepClock()
+    try:
+        while step < cfg.train_iters:
+            optimizer.zero_grad()
+            losses = forward_backward(
+                forward_step_func=partial(forward_step, cfg.z_loss),
+                data_iterator=data.microbatches(dataset, consumed, cfg.global_batch_size, cfg.micro_batch_size, dp_rank, layout.dp),
+                model=model,
+                num_microbatches=num_micro,
+                seq_length=cfg.seq_length,
+                micro_batch_size=cfg.micro_batch_size,
+                forward_only=False,
+            )
+            update_successful, grad_norm = optimizer.step()  # the grad norm is a host float: megatron synchronised for it
+            if update_successful:  # as megatron: a skipped update leaves the LR schedule where it was
+                scheduler.step(1)
+            else:
+                skipped += 1
+            step += 1
+            consumed += cfg.global_batch_size
+            clock.tick()
+            check_finite(step, ckpt_root, grad_norm=grad_norm)
+            if step % cfg.log_interval == 0 or step == cfg.train_iters:
+                metrics = _step_loss(losses, layout)  # the only collective and device sync of a step
+                check_finite(step, ckpt_root, loss=metrics["lm_loss"])
+                steps, seconds = clock.read()
+                row = {
+                    "loss": metrics["lm_loss"],
+                    "lr": optimizer.param_groups[0]["lr"],
+                    "grad_norm": grad_norm,
+                    "tokens_per_s": steps * tokens_per_step / seconds,
+                    "step_time_s": seconds / steps,
+                    "consumed_samples": consumed,
+                }
+                if cfg.z_loss > 0:
+                    row["z_loss"] = metrics["z_loss"]
+                if peak:
+                    row["mfu"] = steps * flops_per_step / seconds / (layout.world_size * peak * 1e12)
+                if skipped:
+                    row["skipped_steps"] = skipped
+                run.metrics.log(step, row)
+                bar.set_postfix(loss=f"{metrics['lm_loss']:.4f}")
+            bar.update(1)
+            if step % cfg.save_interval == 0 or step == cfg.train_iters:
+                clock.pause()
+                checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer)
+                clock.resume()
+    finally:
+        bar.close()
+        run.metrics.close()
+    done, train_seconds = clock.total_steps, clock.total_seconds
     if not done and layout.rank == 0 and run.metrics.path.exists():  # an already finished run: report what it logged
         metrics = {"lm_loss": read_metrics(run.metrics.path)[-1]["loss"]}
     result = PretrainResult(
@@ -239,6 +322,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
         steps=step,
         tokens_per_s=done * tokens_per_step / train_seconds if done else 0.0,
         seconds_per_step=train_seconds / done if done else 0.0,
+        skipped_steps=skipped,
     )
     if layout.rank == 0:
         from nemo_repro.pretrain.report import write_report

@@ -1,16 +1,19 @@
 """AdamW with grad clipping: megatron's (distributed) optimizer on GPU, a torch one on CPU.
 
-On GPU the model is wrapped in megatron's DistributedDataParallel and the
-optimizer comes from `get_megatron_optimizer` (distributed optimizer, bf16 main
-params, its own clipping and grad norm). Both are CUDA-only in megatron-core
-0.16.1, so on CPU `CpuAdamW` does the same job in a few lines: average grads
-over the data-parallel group, take the global L2 norm over the model-parallel
-group (counting TP-duplicated norm weights once), clip, step. Both expose the
-same small surface: `zero_grad`, `step() -> grad_norm`, `param_groups`,
-`sharded_state_dict`, `load_state_dict`.
+On GPU the optimizer comes from `get_megatron_optimizer` (distributed optimizer,
+bf16 main params, its own clipping and grad norm) over the chunks that
+`data_parallel.wrap_for_data_parallel` wrapped in megatron's DDP. Both are
+CUDA-only in megatron-core 0.16.1, so on CPU `CpuAdamW` does the same job in a
+few lines: average grads over the data-parallel group, take the global L2 norm
+over the model-parallel group (counting TP-duplicated norm weights once), clip,
+step; a non-finite norm skips the update, as megatron skips an overflowed step.
+Both expose the same small surface: `zero_grad`, `step() -> (update_successful,
+grad_norm)`, `param_groups`, `sharded_state_dict`, `load_state_dict`.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -61,8 +64,10 @@ class CpuAdamW:
         torch.distributed.all_reduce(square, group=parallel_state.get_model_parallel_group())
         return float(square.sqrt())
 
-    def step(self) -> float:
-        """Average grads over DP, clip to `clip_grad`, update; returns the pre-clip grad norm."""
+    def step(self) -> tuple[bool, float]:
+        """Average grads over DP, clip to `clip_grad`, update; returns (updated, pre-clip grad norm).
+
+        A NaN/inf norm leaves the weights as they were (False), like megatron's skipped step."""
         from megatron.core import parallel_state
 
         dp_group = parallel_state.get_data_parallel_group()
@@ -73,13 +78,15 @@ class CpuAdamW:
                     torch.distributed.all_reduce(p.grad, group=dp_group)
                     p.grad.div_(dp_size)
         norm = self._grad_norm()
+        if not math.isfinite(norm):
+            return False, norm
         if self.clip_grad > 0 and norm > self.clip_grad:
             scale = self.clip_grad / (norm + 1e-6)
             for p in self.params:
                 if p.grad is not None:
                     p.grad.mul_(scale)
         self.optimizer.step()
-        return norm
+        return True, norm
 
     def sharded_state_dict(self, model_sharded_state_dict, is_loading: bool = False) -> dict:
         """AdamW moments as ShardedTensors shaped like their parameters (reshardable), step as a common value."""
@@ -146,9 +153,10 @@ class GpuOptimizer:
             chunk.zero_grad_buffer()
         self.optimizer.zero_grad()
 
-    def step(self) -> float:
-        _, grad_norm, _ = self.optimizer.step()
-        return float(grad_norm or 0.0)
+    def step(self) -> tuple[bool, float | None]:
+        """megatron's step: (update_successful, pre-clip grad norm; None when it found inf/NaN grads and skipped)."""
+        update_successful, grad_norm, _ = self.optimizer.step()
+        return bool(update_successful), None if grad_norm is None else float(grad_norm)
 
     def sharded_state_dict(self, model_sharded_state_dict, is_loading: bool = False) -> dict:
         return self.optimizer.sharded_state_dict(model_sharded_state_dict, is_loading=is_loading)
@@ -184,24 +192,6 @@ def unshare_steps(adam: torch.optim.Optimizer) -> None:
     for state in adam.state.values():
         if "step" in state:
             state["step"] = state["step"].clone()
-
-
-def wrap_for_data_parallel(model, cfg: PretrainConfig):
-    """GPU: megatron DDP (grad buffers, overlapped reduce-scatter); CPU: the bare module."""
-    if not torch.cuda.is_available():
-        return model
-    from megatron.core.distributed import DistributedDataParallel, DistributedDataParallelConfig, finalize_model_grads
-
-    ddp_config = DistributedDataParallelConfig(
-        grad_reduce_in_fp32=True,
-        overlap_grad_reduce=True,
-        use_distributed_optimizer=cfg.use_distributed_optimizer,
-    )
-    ddp = DistributedDataParallel(config=model.config, ddp_config=ddp_config, module=model)
-    # The schedules delay the grad reduce to the last microbatch and finish it after backward.
-    model.config.no_sync_func = ddp.no_sync
-    model.config.finalize_model_grads_func = finalize_model_grads
-    return ddp
 
 
 def build_optimizer(model_chunks, cfg: PretrainConfig, bf16: bool):

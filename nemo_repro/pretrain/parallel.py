@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from nemo_repro.config.fields import ConfigError
-from nemo_repro.runs import global_rank, local_rank
+from nemo_repro.runs import global_rank, local_rank, world_size
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,9 @@ class Layout:
         return self.world_size // (self.tp * self.pp)
 
 
-def _env_int(*names: str, default: int) -> int:
-    for name in names:
-        if os.environ.get(name, "").isdigit():
-            return int(os.environ[name])
-    return default
-
-
 def launch_layout(tp: int, pp: int) -> Layout:
     """Read rank/world from torchrun or SLURM; fail when the world cannot hold TP x PP."""
-    world = _env_int("WORLD_SIZE", "SLURM_NTASKS", default=1)
+    world = world_size()
     layout = Layout(
         rank=global_rank(),
         world_size=world,
@@ -115,3 +108,13 @@ def initialize(tp: int, pp: int, seed: int) -> Layout:
 
         tensor_parallel.model_parallel_cuda_manual_seed(seed)
     return layout
+
+
+def destroy() -> None:
+    """Tear down megatron's groups and the default process group (the process owner calls it once, at exit)."""
+    from megatron.core import parallel_state
+
+    if parallel_state.model_parallel_is_initialized():
+        parallel_state.destroy_model_parallel()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

@@ -21,7 +21,8 @@ def write_report(run: RunDir, cfg, info: dict, result, blend_counts: dict[str, i
         f"{'SwiGLU' if cfg.swiglu else 'GeLU'}, vocab {info['vocab_size']} (padded {info['padded_vocab_size']})",
         f"- layer spec: {info['transformer_impl']}, dtype {info['dtype']}, fp8: {cfg.fp8 or 'off'}",
         f"- layout: TP={layout['tp']} PP={layout['pp']} DP={layout['dp']}; global batch {cfg.global_batch_size}, micro batch {cfg.micro_batch_size}",
-        f"- steps: {result.steps}; loss {first:.4f} -> {result.final_loss:.4f}",
+        f"- steps: {result.steps}; loss {first:.4f} -> {result.final_loss:.4f}"
+        + (f"; {result.skipped_steps} updates skipped by the optimizer (inf/NaN grads)" if result.skipped_steps else ""),
         f"- throughput: {result.tokens_per_s:,.0f} tokens/s" + (f", mean MFU {sum(mfu) / len(mfu):.1%}" if mfu else ""),
         f"- checkpoints: `{result.checkpoint_dir}`",
         "",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -25,7 +24,7 @@ import numpy as np
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.rl import REWARD_NAMES, RLConfig
 from nemo_repro.plots import plot_curves
-from nemo_repro.runs import MetricsLogger, bind_local_gpu, global_rank, read_metrics, write_atomic
+from nemo_repro.runs import MetricsLogger, bind_local_gpu, global_rank, read_metrics, world_size, write_atomic
 from nemo_repro.rl.data import LoadedDocuments, build_prompt_dataset, load_documents
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
     from trl import GRPOConfig
     from trl.import_utils import is_vllm_available
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))  # processes of this run (accelerate/torchrun set it), not GPUs seen
+    world = world_size()
     use_cpu = not torch.cuda.is_available()
     use_vllm = cfg.use_vllm and not use_cpu and is_vllm_available()
     if cfg.use_vllm and not use_vllm:

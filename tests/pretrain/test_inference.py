@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nemo_repro.pretrain.checkpoint import forward_logits, load_for_inference, resolve_checkpoint_dir
+from nemo_repro.pretrain.checkpoint import load_for_inference, resolve_checkpoint_dir
+from nemo_repro.pretrain.inference import forward_logits
 
 
 def test_logits_from_checkpoint_dir(reference_run):

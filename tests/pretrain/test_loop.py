@@ -58,3 +58,43 @@ def test_finished_run_does_not_train_again(reference_run, make_cfg):
     result = pretrain(make_cfg(), reference_run.run_dir, seed=1234, progress=False)
     assert result.steps == 10
     assert len(read_metrics(reference_run.run_dir / "metrics.jsonl")) == 10
+
+
+def test_logging_every_third_step_trains_the_same_curve(reference_run, make_cfg, tmp_path):
+    """The loss is reduced and the device synchronised only on log steps; the training itself is unchanged."""
+    result = pretrain(make_cfg("pretrain.log_interval=3"), tmp_path, seed=1234, progress=False)
+    rows = read_metrics(tmp_path / "metrics.jsonl")
+    assert [r["step"] for r in rows] == [3, 6, 9, 10]  # and always the last step
+    reference = {r["step"]: r for r in read_metrics(reference_run.run_dir / "metrics.jsonl")}
+    for row in rows:
+        assert (row["loss"], row["lr"], row["grad_norm"]) == tuple(reference[row["step"]][k] for k in ("loss", "lr", "grad_norm"))
+        assert row["step_time_s"] > 0 and row["tokens_per_s"] > 0
+    assert result.final_loss == rows[-1]["loss"] and result.skipped_steps == 0
+
+
+def test_a_nan_loss_stops_the_run_before_it_reaches_a_checkpoint(make_cfg, tmp_path, monkeypatch):
+    """From step 7 on the loss is NaN: the optimizer skips the update, the loop stops naming the step and step 5's checkpoint."""
+    from nemo_repro.pretrain import loop
+
+    calls = {"n": 0}
+    real_loss = loop.loss_with_z_loss
+
+    def poisoned_loss(*args):
+        calls["n"] += 1
+        loss, logged = real_loss(*args)
+        return (loss * float("nan"), logged) if calls["n"] > 6 * 4 else (loss, logged)  # 4 microbatches a step
+
+    monkeypatch.setattr(loop, "loss_with_z_loss", poisoned_loss)
+    with pytest.raises(loop.TrainingDiverged, match=r"pretrain step 7: grad norm nan.*iter_0000005"):
+        pretrain(make_cfg(), tmp_path, seed=1234, progress=False)
+    assert checkpoint.latest_iteration(tmp_path / "checkpoints") == 5
+    assert [r["step"] for r in read_metrics(tmp_path / "metrics.jsonl")] == list(range(1, 7))
+
+
+def test_finite_check_names_the_bad_value_and_the_last_checkpoint(tmp_path):
+    from nemo_repro.pretrain.loop import TrainingDiverged, check_finite
+
+    check_finite(3, tmp_path, grad_norm=1.5, loss=2.0)
+    check_finite(3, tmp_path, grad_norm=None)  # megatron's skipped step reports no norm
+    with pytest.raises(TrainingDiverged, match="step 4: loss inf.*no checkpoint was written yet"):
+        check_finite(4, tmp_path, grad_norm=1.0, loss=float("inf"))

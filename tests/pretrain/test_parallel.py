@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from nemo_repro.pretrain.checkpoint import forward_logits, load_for_inference
+from nemo_repro.pretrain.checkpoint import load_for_inference
+from nemo_repro.pretrain.inference import forward_logits
 from nemo_repro.runs import read_metrics
 
 pytestmark = pytest.mark.slow

@@ -27,6 +27,15 @@ def test_process_count_comes_from_the_launcher(tmp_path, monkeypatch):
     assert seen == [1]  # WORLD_SIZE unset: one process, whatever the GPUs
 
 
+def test_process_count_under_srun_comes_from_slurm(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("SLURM_NTASKS", "2")  # srun without torchrun/accelerate: the same count pretraining reads
+    monkeypatch.setattr("nemo_repro.rl.train.per_device_batch", lambda cfg, n: seen.append(n) or per_device_batch(cfg, n))
+    grpo_args(_cfg(), tmp_path, 0, False, [1.0])
+    assert seen == [2]
+
+
 def test_vllm_is_asked_for_only_where_it_can_run(tmp_path, caplog):
     args = grpo_args(_cfg("rl.use_vllm=true"), tmp_path, 0, False, [1.0])
     assert not args.use_vllm  # no GPU / no vLLM here: TRL would raise at start-up

@@ -6,7 +6,7 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PIP    := $(VENV)/bin/pip
 
-.PHONY: venv test quickstart bench clean
+.PHONY: venv test lint quickstart bench clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,9 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 quickstart: venv
 	$(VENV)/bin/nemo-repro quickstart $(ARGS)

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import RatioStats, alternate  # noqa: E402  (bench/ is a folder of scripts, not a package)
+from measure import RatioStats, alternate  # bench/ is a folder of scripts, not a package
 
 
 def bare_megatron_block(cfg, dataset, vocab_size: int, warmup: int, steps: int, seed: int) -> float:

@@ -93,7 +93,7 @@ def bench_tokenize(work: Path, docs: int, tokenizer_dir: Path) -> dict:
     batch = DocumentBatch(dataset_name="bench", data=pd.DataFrame({"id": range(docs), "text": texts}), _metadata={"shard_id": "bench"})
 
     class _Tok:  # the interface write_indexed_dataset expects
-        def __init__(self, hf) -> None:  # noqa: ANN001
+        def __init__(self, hf) -> None:
             self.hf, self.eod, self.vocab_size = hf, hf.eos_token_id, len(hf)
 
         def tokenize_batch(self, batch: list[str]) -> list[list[int]]:

@@ -86,7 +86,7 @@ class CommitShard(ProcessingStage[DocumentBatch, FileGroupTask]):
     name: str = "commit"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._writer = JsonlWriter(path=self.run_dir)
 
     def inputs(self) -> tuple[list[str], list[str]]:
@@ -129,7 +129,7 @@ class WriteShard(ProcessingStage[DocumentBatch, FileGroupTask]):
     name: str = "write_shard"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._writer = JsonlWriter(path=self.out_dir)
 
     def process(self, batch: DocumentBatch) -> FileGroupTask:

@@ -48,7 +48,7 @@ class GeneratingStage(ProcessingStage[DocumentBatch, DocumentBatch]):
         if self.generator.gpus:
             self.resources = Resources(cpus=1.0, gpus=self.generator.gpus)
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._generator = self.generator.build()
 
     def inputs(self) -> tuple[list[str], list[str]]:

@@ -38,7 +38,7 @@ class Mix(ProcessingStage[DocumentBatch, DocumentBatch]):
     name: str = "mix"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         from transformers import AutoTokenizer
 
         self._tokenizer = AutoTokenizer.from_pretrained(self.tokenizer)

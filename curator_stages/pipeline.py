@@ -172,7 +172,7 @@ def build_stages(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Processing
 # ----------------------------------------------------------------------------- execution
 
 
-def make_executor(cfg: RecycleConfig):  # noqa: ANN201
+def make_executor(cfg: RecycleConfig):
     """Xenna in batch mode (streaming wants more CPUs than small machines have), Ray Data, or in-process.
 
     Xenna and Ray Data call `ray.init()`, which attaches to the cluster at `RAY_ADDRESS` when set, else starts
@@ -234,7 +234,7 @@ def fit_cpus(stages: list[ProcessingStage], cpus: float) -> list[ProcessingStage
 
 
 @contextmanager
-def _fresh_local_ray(executor: str):  # noqa: ANN202
+def _fresh_local_ray(executor: str):
     """Without RAY_ADDRESS, start this run's own local Ray cluster and pin every Ray client to it.
 
     A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster` (it hangs when that
@@ -322,7 +322,7 @@ def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progres
     return summary
 
 
-def run(cfg, run: RunDir) -> int:  # noqa: ANN001
+def run(cfg, run: RunDir) -> int:
     """`nemo-repro recycle [recycle.stage=<name>] [overrides]`."""
     rc = cfg.recycle
     progress = cfg.run.progress

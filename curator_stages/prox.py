@@ -22,7 +22,7 @@ class ProXRefine(GeneratingStage):
     max_chunk_tokens: int = MAX_CHUNK_TOKENS
     name: str = "prox"
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         from transformers import AutoTokenizer
 
         super().setup(worker_metadata)

@@ -35,7 +35,7 @@ class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
     name: str = "quality_filter"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._filter = FastTextQualityFilter(model_path=self.model_path, label=self.label)
         self._filter.model_check_or_download()
         self._filter.load_model()

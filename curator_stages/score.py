@@ -33,7 +33,7 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
     name: str = "score"
     resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         from nemo_repro.rewards.semantic import SemanticReward
         from nemo_repro.rewards.structure import StructureSignatureReward
 

@@ -27,13 +27,13 @@ class _BatchEncodePlus:
     """NeMo Curator 1.4's writer calls `tokenizer.batch_encode_plus`, which transformers 5 removed;
     calling the tokenizer itself is the same operation. Everything else passes through."""
 
-    def __init__(self, tokenizer) -> None:  # noqa: ANN001
+    def __init__(self, tokenizer) -> None:
         self._tokenizer = tokenizer
 
-    def batch_encode_plus(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201
+    def batch_encode_plus(self, texts, **kwargs):
         return self._tokenizer(list(texts), **kwargs)
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         return getattr(self._tokenizer, name)
 
 
@@ -50,7 +50,7 @@ class Tokenize(ProcessingStage[DocumentBatch, DocumentBatch]):
     name: str = "tokenize"
     resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._writers = {}
         for side in SIDES:
             staging = Path(self.megatron_dir) / ".tmp" / side

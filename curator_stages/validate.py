@@ -22,7 +22,7 @@ class Validate(ProcessingStage[DocumentBatch, DocumentBatch]):
     name: str = "validate"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
-    def setup(self, worker_metadata=None) -> None:  # noqa: ANN001
+    def setup(self, worker_metadata=None) -> None:
         self._english = CommonEnglishWordsFilter(self.min_common_english_words) if self.min_common_english_words else None
 
     def inputs(self) -> tuple[list[str], list[str]]:

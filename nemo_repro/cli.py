@@ -55,7 +55,7 @@ def _print_config_help(subcommand: str) -> None:
 
     schema = GROUPS.get(subcommand)
     rows = describe(schema, prefix=f"{subcommand}.") if schema else []
-    rows += [r for r in describe(RootConfig) if not r[0].split(".")[0] in GROUPS]
+    rows += [r for r in describe(RootConfig) if r[0].split(".")[0] not in GROUPS]
     width = max(len(r[0]) for r in rows)
     for key, default, doc in rows:
         print(f"{key:<{width}}  {default:<12}  {doc.splitlines()[0] if doc else ''}")

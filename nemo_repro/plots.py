@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def plot_curves(rows: Sequence[dict[str, Any]], keys: Sequence[str], out: str | Path, title: str, ylabel: str = "value") -> Path:

@@ -75,7 +75,7 @@ class ChatCompletionsHandler(BaseHTTPRequestHandler):
     server: "OpenAICompatServer"
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -91,13 +91,13 @@ class ChatCompletionsHandler(BaseHTTPRequestHandler):
         kind = "server_error" if error.status >= 500 else "invalid_request_error"
         self._send(error.status, {"error": {"message": str(error), "type": kind, "param": error.param, "code": None}})
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         if self.path.rstrip("/") != "/v1/models":
             return self._error(RequestError(f"no route {self.path}", status=HTTPStatus.NOT_FOUND))
         model = {"id": self.server.model_name, "object": "model", "created": 0, "owned_by": "nemo_repro"}
         self._send(HTTPStatus.OK, {"object": "list", "data": [model]})
 
-    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+    def do_POST(self) -> None:
         try:
             if self.path.rstrip("/") != "/v1/chat/completions":
                 raise RequestError(f"no route {self.path}", status=HTTPStatus.NOT_FOUND)

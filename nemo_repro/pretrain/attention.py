@@ -47,7 +47,7 @@ class SDPAttention(DotProductAttention):
         attention_mask: Optional[torch.Tensor],
         attn_mask_type: Optional[AttnMaskType] = None,
         attention_bias: Optional[torch.Tensor] = None,
-        packed_seq_params=None,  # noqa: ANN001
+        packed_seq_params=None,
     ) -> torch.Tensor:
         mask_type = attn_mask_type if attn_mask_type is not None else self.attn_mask_type
         if not self._fast_path(query, key, attention_mask, mask_type, attention_bias, packed_seq_params):

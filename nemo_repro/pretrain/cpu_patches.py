@@ -1,8 +1,8 @@
 """Run megatron-core 0.16.1 on CPU: redirect its CUDA hard-codes.
 
 megatron-core assumes a GPU in a few places that the CPU tensor-/pipeline-
-parallel path goes through (measured on these machines, see
-shared/notes/stack-on-cpu.md):
+parallel path goes through (measured by running that path on a CPU-only
+machine; `tests/pretrain/test_cpu_patches.py` keeps each one covered):
 
 1. `megatron.core.utils.GlobalMemoryBuffer.get_tensor` (sequence-parallel and
    TP all-gather scratch space) allocates on `torch.cuda.current_device()`;

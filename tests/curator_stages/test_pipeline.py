@@ -108,7 +108,7 @@ def test_one_stage_runs_over_files(scripted_rephraser_dir, sample_corpus_path, t
     assert main(tiny(scripted_rephraser_dir, run_dir, "stage=rephrase", f"recycle.input={run_dir}/segment/*.jsonl")) == 0
     assert main(tiny(scripted_rephraser_dir, run_dir, "stage=reassemble", f"recycle.input={run_dir}/rephrase/*.jsonl")) == 0
     docs = rows(run_dir, "reassemble")
-    originals = {json.loads(l)["id"]: json.loads(l)["text"] for l in corpus.read_text().splitlines()}
+    originals = {json.loads(line)["id"]: json.loads(line)["text"] for line in corpus.read_text().splitlines()}
     assert len(docs) == 20 and all(d["text"] == originals[d["id"]] for d in docs)
     assert main(tiny(scripted_rephraser_dir, run_dir, "stage=tokenize", f"recycle.input={corpus}")) == 0
     summary = json.loads((run_dir / "tokenize" / "summary.json").read_text())

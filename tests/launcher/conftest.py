@@ -4,7 +4,6 @@ Installs Debian's slurmctld/slurmd/slurm-client/munge with apt when they are mis
 (root only), writes a one-node slurm.conf with free ports into a tmp folder, starts
 munged, slurmctld and slurmd there, and always stops them again. Skips with the reason
 when SLURM cannot run here (not root, no apt, install failed, daemons not up).
-Recipe measured in ../shared/notes/slurm-localhost.md.
 """
 
 from __future__ import annotations

@@ -1,34 +1,37 @@
 """Core attention of the local spec: `SDPAttention` (torch SDPA) vs megatron-core's `DotProductAttention`.
 
 Forward + backward of one attention call at the 400M model's shape (8 heads x 128,
-causal), in the same process, alternating, best of each. CPU: fp32; with CUDA: bf16.
+causal), in the same process: one call of each per round, alternating (`measure.alternate`),
+the median of the per-round ratios with its spread. CPU: fp32; with CUDA: bf16.
 
-    python bench/bench_attention.py [--seq 1024] [--batch 2] [--iters 5]
+    python bench/bench_attention.py [--seq 1024] [--batch 2] [--rounds 12]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import RatioStats, alternate  # bench/ is a folder of scripts, not a package
 
-def time_attention(module, q, k, v, iters: int) -> float:
-    grad = None
-    best = float("inf")
-    for _ in range(iters):
-        inputs = [t.detach().requires_grad_() for t in (q, k, v)]
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        out = module(*inputs, attention_mask=None)
-        grad = torch.ones_like(out) if grad is None else grad
-        out.backward(grad)
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
+
+def time_attention(module, q, k, v) -> float:
+    """Seconds of one forward + backward."""
+    inputs = [t.detach().requires_grad_() for t in (q, k, v)]
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    out = module(*inputs, attention_mask=None)
+    out.backward(torch.ones_like(out))
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -37,7 +40,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--head-dim", type=int, default=128)
-    parser.add_argument("--iters", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=12, help="alternating rounds (one call of each per round, after one warm-up call)")
     args = parser.parse_args()
 
     from megatron.core.transformer.dot_product_attention import DotProductAttention
@@ -58,14 +61,14 @@ def main() -> None:
     megatron_attn, sdpa_attn = DotProductAttention(**kwargs), SDPAttention(**kwargs)
     device = "cuda" if on_gpu else "cpu"
     q, k, v = (torch.randn(args.seq, args.batch, args.heads, args.head_dim, dtype=dtype, device=device) for _ in range(3))
-    megatron_s = sdpa_s = float("inf")
-    for _ in range(2):
-        megatron_s = min(megatron_s, time_attention(megatron_attn, q, k, v, args.iters))
-        sdpa_s = min(sdpa_s, time_attention(sdpa_attn, q, k, v, args.iters))
+    sides = {"megatron": lambda: time_attention(megatron_attn, q, k, v), "sdpa": lambda: time_attention(sdpa_attn, q, k, v)}
+    for side in sides.values():
+        side()  # warm-up: first-call allocations and kernel selection
+    times = alternate(sides, rounds=args.rounds)
     print(f"attention fwd+bwd, seq {args.seq}, batch {args.batch}, {args.heads} heads x {args.head_dim}, {dtype} on {device}")
-    print(f"megatron DotProductAttention : {megatron_s * 1e3:8.1f} ms")
-    print(f"SDPAttention (torch SDPA)    : {sdpa_s * 1e3:8.1f} ms")
-    print(f"speed-up sdpa / megatron     : {megatron_s / sdpa_s:.2f}x")
+    print(f"megatron DotProductAttention : {statistics.median(times['megatron']) * 1e3:8.1f} ms (median)")
+    print(f"SDPAttention (torch SDPA)    : {statistics.median(times['sdpa']) * 1e3:8.1f} ms (median)")
+    print(RatioStats.of(times["megatron"], times["sdpa"]).describe("speed-up sdpa / megatron (x)"))
 
 
 if __name__ == "__main__":

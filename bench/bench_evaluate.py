@@ -4,7 +4,8 @@ Both run through the same lm-eval pipeline (`nemo_repro.evaluate.runner.run_lm_e
 tiny random Qwen2 (2 layers, d=64, 512-token BPE); ours is `LogitsLM` over the model's
 forward (the code path of `nemo_repro_megatron`), the peer is `lm_eval.models.huggingface.HFLM`.
 The task is ARC-Easy from ../shared/data when present, else the embedded sample MC task.
-Runs are interleaved and the fastest of `--repeats` is kept (fair on a shared CPU).
+Runs alternate over `--repeats` rounds (`measure.alternate`); the median of the per-round
+ratios is reported with its spread (fair on a shared CPU).
 
     .venv/bin/python bench/bench_evaluate.py [--shots 0] [--limit 200] [--batch-size 8]
 """
@@ -14,11 +15,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import RatioStats, alternate  # bench/ is a folder of scripts, not a package
 
 SHARED_ARC = Path(__file__).resolve().parents[2] / "shared" / "data" / "eval" / "arc_easy_200.jsonl"
 
@@ -28,7 +33,7 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=0)
     parser.add_argument("--limit", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="alternating rounds (one evaluation of each side per round)")
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1 avoids spin collapse on a busy CPU)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -60,19 +65,20 @@ def main() -> None:
         model = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
         ours = LogitsLM(lambda ids: model(ids).logits, HFTokenizer(model_dir), max_length=hf.max_length, batch_size=args.batch_size)
 
-        best = {"ours (LogitsLM)": float("inf"), "lm-eval hf": float("inf")}
-        n = 0
-        for _ in range(args.repeats):
-            for name, lm in (("ours (LogitsLM)", ours), ("lm-eval hf", hf)):
-                start = time.perf_counter()
-                out = run_lm_eval(lm, tasks, tmp / name.split()[0], limit=args.limit)
-                best[name] = min(best[name], time.perf_counter() - start)
-                n = len(out["samples"][spec.name])
+        counts = {}
 
-    print(f"task {spec.name}, {args.shots}-shot, {n} examples, batch {args.batch_size}, {args.threads} thread(s), best of {args.repeats}")
-    for name, seconds in best.items():
-        print(f"  {name:<16} {n / seconds:8.1f} examples/s  ({seconds:.2f} s)")
-    print(f"  ratio ours / hf: {best['lm-eval hf'] / best['ours (LogitsLM)']:.2f}x")
+        def side(name: str, lm) -> None:
+            out = run_lm_eval(lm, tasks, tmp / name.split()[0], limit=args.limit)
+            counts[name] = len(out["samples"][spec.name])
+
+        times = alternate({"ours (LogitsLM)": lambda: side("ours", ours), "lm-eval hf": lambda: side("hf", hf)}, rounds=args.repeats)
+        n = counts["ours"]
+
+    print(f"task {spec.name}, {args.shots}-shot, {n} examples, batch {args.batch_size}, {args.threads} thread(s), {args.repeats} rounds")
+    for name, seconds in times.items():
+        median = statistics.median(seconds)
+        print(f"  {name:<16} {n / median:8.1f} examples/s  ({median:.2f} s, median)")
+    print("  " + RatioStats.of(times["lm-eval hf"], times["ours (LogitsLM)"]).describe("speed ratio ours / hf (x)"))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ Measures, in one process on the same prompts and the same greedy settings:
 from __future__ import annotations
 
 import argparse
+import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -24,16 +25,19 @@ from nemo_repro.generation.server import OpenAICompatServer
 from nemo_repro.models.tiny import build_tiny_causal_lm, train_bpe_tokenizer
 from nemo_repro.prompts import repro_messages
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import RatioStats, alternate  # bench/ is a folder of scripts, not a package
 
-def best_of(repeats: int, fns: dict) -> tuple[dict, dict]:
-    """Run the measured callables interleaved `repeats` times (fair under a shared, noisy CPU);
-    return each one's last result and its fastest wall time."""
-    results, times = {}, {name: float("inf") for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            results[name] = fn()
-            times[name] = min(times[name], time.perf_counter() - start)
+
+def measured(repeats: int, fns: dict) -> tuple[dict, dict]:
+    """Run the callables in alternating rounds (fair under a shared, noisy CPU); return each one's last
+    result and its wall time per round."""
+    results = {}
+
+    def keep(name: str) -> None:
+        results[name] = fns[name]()
+
+    times = alternate({name: (lambda name=name: keep(name)) for name in fns}, rounds=repeats)
     return results, times
 
 
@@ -42,7 +46,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=16)
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--prompt-chars", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="alternating rounds")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads; 1 keeps a shared, busy CPU from skewing the main-thread runs")
     args = parser.parse_args()
@@ -59,17 +63,18 @@ def main() -> None:
 
         with OpenAICompatServer(hf, model_name="tiny") as server:
             client = build_generator("openai", "tiny", base_url=server.url, max_concurrent_requests=8)
-            out, t = best_of(args.repeats, {
+            out, rounds = measured(args.repeats, {
                 "batched": lambda: hf.generate(prompts, greedy),
                 "single": lambda: [hf.generate([p], greedy)[0] for p in prompts],
                 "served": lambda: client.generate(prompts, greedy),
             })
         assert out["batched"] == out["single"] == out["served"], "backends disagree on greedy text"
-        print(f"{args.prompts} prompts, {args.new_tokens} new tokens, best of {args.repeats}")
-        print(f"hf batched (8): {t['batched']:.2f}s  hf one-by-one: {t['single']:.2f}s  "
-              f"batching speed-up x{t['single'] / t['batched']:.2f}")
-        print(f"openai via local server: {t['served']:.2f}s  hf one-by-one: {t['single']:.2f}s  "
-              f"ratio x{t['served'] / t['single']:.2f} ({(t['served'] - t['single']) / len(prompts) * 1000:+.1f} ms/request)")
+        t = {name: statistics.median(seconds) for name, seconds in rounds.items()}
+        print(f"{args.prompts} prompts, {args.new_tokens} new tokens, medians of {args.repeats} rounds")
+        print(f"hf batched (8): {t['batched']:.2f}s  hf one-by-one: {t['single']:.2f}s  openai via local server: {t['served']:.2f}s "
+              f"({(t['served'] - t['single']) / len(prompts) * 1000:+.1f} ms/request over one-by-one)")
+        print(RatioStats.of(rounds["single"], rounds["batched"]).describe("batching speed-up (x)"))
+        print(RatioStats.of(rounds["served"], rounds["single"]).describe("openai via local server / hf one-by-one"))
 
 
 if __name__ == "__main__":

@@ -12,11 +12,16 @@ and the speed ratio. The LM rater and judge run a tiny random Qwen2 here
 from __future__ import annotations
 
 import argparse
+import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import RatioStats, alternate  # bench/ is a folder of scripts, not a package
 
 
 def timed(fn, *args):
@@ -28,7 +33,7 @@ def timed(fn, *args):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating timing rounds of ours vs bert_score")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating timing rounds of ours vs bert_score")
     args = parser.parse_args()
 
     import bert_score
@@ -67,18 +72,21 @@ def main() -> None:
             print(f"{name:<24}{n / seconds:>12.1f}")
 
         ours = rewards["semantic_minilm"]
-        # Alternate the two and keep each one's best time: the machine may be shared.
-        t_ours = t_lib = float("inf")
-        for _ in range(args.rounds):
-            f1_ours, t = timed(ours.f1, originals, rephrasings)
-            t_ours = min(t_ours, t)
-            (_, _, f1_lib), t = timed(
-                lambda: bert_score.score(rephrasings, originals, model_type=str(default_encoder_path()), num_layers=6, batch_size=16)
-            )
-            t_lib = min(t_lib, t)
-        diff = float(np.abs(f1_ours - f1_lib.numpy()).max())
+        out = {}
+
+        def run_ours() -> None:
+            out["ours"] = ours.f1(originals, rephrasings)
+
+        def run_lib() -> None:
+            out["lib"] = bert_score.score(rephrasings, originals, model_type=str(default_encoder_path()), num_layers=6, batch_size=16)[2]
+
+        # Alternating rounds, each side timed whole: the machine may be shared.
+        times = alternate({"ours": run_ours, "bert_score": run_lib}, rounds=args.rounds)
+        diff = float(np.abs(out["ours"] - out["lib"].numpy()).max())
+        t_ours, t_lib = statistics.median(times["ours"]), statistics.median(times["bert_score"])
         print(f"\nBERTScore F1 vs bert_score: max |diff| = {diff:.2e} ({'OK' if diff < 1e-4 else 'MISMATCH'} at 1e-4)")
-        print(f"speed (bert_score includes its model load): ours {n / t_ours:.1f} docs/s, bert_score {n / t_lib:.1f} docs/s, ratio ours/bert_score = {t_lib / t_ours:.2f}x")
+        print(f"speed (bert_score includes its model load): ours {n / t_ours:.1f} docs/s, bert_score {n / t_lib:.1f} docs/s (medians)")
+        print(RatioStats.of(times["bert_score"], times["ours"]).describe("speed-up ours / bert_score (x)"))
 
 
 if __name__ == "__main__":

@@ -45,6 +45,14 @@ class RatioStats:
     def of(cls, ours: list[float], peer: list[float]) -> "RatioStats":
         return cls([a / b for a, b in zip(ours, peer, strict=True)])
 
+    @classmethod
+    def of_blocks(cls, ours: list[float], peer: list[float], block: int) -> "RatioStats":
+        """Per-step times measured in step-by-step alternation, grouped into rounds of `block` pairs:
+        each round's ratio is the median of its `ours` steps over the median of its `peer` steps."""
+        assert len(ours) == len(peer), (len(ours), len(peer))
+        starts = range(0, len(ours) - block + 1, block)
+        return cls([statistics.median(ours[i : i + block]) / statistics.median(peer[i : i + block]) for i in starts])
+
     @property
     def median(self) -> float:
         return statistics.median(self.ratios)

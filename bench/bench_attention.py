@@ -62,9 +62,7 @@ def main() -> None:
     device = "cuda" if on_gpu else "cpu"
     q, k, v = (torch.randn(args.seq, args.batch, args.heads, args.head_dim, dtype=dtype, device=device) for _ in range(3))
     sides = {"megatron": lambda: time_attention(megatron_attn, q, k, v), "sdpa": lambda: time_attention(sdpa_attn, q, k, v)}
-    for side in sides.values():
-        side()  # warm-up: first-call allocations and kernel selection
-    times = alternate(sides, rounds=args.rounds)
+    times = alternate(sides, rounds=args.rounds)  # after one warm-up call of each: first-call allocations, kernel selection
     print(f"attention fwd+bwd, seq {args.seq}, batch {args.batch}, {args.heads} heads x {args.head_dim}, {dtype} on {device}")
     print(f"megatron DotProductAttention : {statistics.median(times['megatron']) * 1e3:8.1f} ms (median)")
     print(f"SDPAttention (torch SDPA)    : {statistics.median(times['sdpa']) * 1e3:8.1f} ms (median)")

@@ -20,14 +20,18 @@ from dataclasses import dataclass
 from typing import Callable
 
 
-def alternate(sides: dict[str, Callable[[], float | None]], rounds: int) -> dict[str, list[float]]:
+def alternate(sides: dict[str, Callable[[], float | None]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
     """Call each side once per round, the order reversed every other round (ABBA); returns each side's seconds per round.
 
-    A side returns its own measurement in seconds (e.g. the mean step time of its block, set-up
-    excluded) or None to be timed whole by the wall clock here.
+    A side returns its own measurement in seconds (e.g. the median step time of its block, set-up
+    excluded) or None to be timed whole by the wall clock here. The first `warmup` rounds are not
+    kept: one-time costs (first allocations, caches, lazy imports) would land on whichever side ran first.
     """
     times: dict[str, list[float]] = {name: [] for name in sides}
     names = list(sides)
+    for _ in range(warmup):
+        for side in sides.values():
+            side()
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             start = time.perf_counter()

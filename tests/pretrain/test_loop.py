@@ -98,3 +98,23 @@ def test_finite_check_names_the_bad_value_and_the_last_checkpoint(tmp_path):
     check_finite(3, tmp_path, grad_norm=None)  # megatron's skipped step reports no norm
     with pytest.raises(TrainingDiverged, match="step 4: loss inf.*no checkpoint was written yet"):
         check_finite(4, tmp_path, grad_norm=1.0, loss=float("inf"))
+
+
+def test_cli_releases_the_process_group_however_training_ends(tiny_overrides, tmp_path, monkeypatch):
+    import torch
+    from megatron.core import parallel_state
+
+    from nemo_repro.config.loader import load_config
+    from nemo_repro.pretrain import cli, loop, parallel
+    from nemo_repro.runs import RunDir
+
+    parallel.initialize(1, 1, 0)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(loop, "pretrain", failing)
+    cfg = load_config(tiny_overrides, subcommand="pretrain")[0]
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        cli.run(cfg, RunDir(tmp_path, "pretrain"))
+    assert not torch.distributed.is_initialized() and not parallel_state.model_parallel_is_initialized()

@@ -290,7 +290,7 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
     started = time.time()
     try:
         files = input_files(cfg, paths, seed)
-        shards = load_or_write_plan(paths.plan, files, cfg.shard_docs)
+        shards = load_or_write_plan(paths.plan, files, cfg.shard_docs, cfg.text_field, cfg.id_field)
         _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
         stages = build_stages(cfg, paths, seed)
         outputs = run_shards(cfg, stages, shards, paths.markers, progress)
@@ -309,7 +309,7 @@ def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progres
     files = input_files(cfg, paths, seed)
     # One shard per input file: a stage's output file then never splits a document's segments,
     # so one-stage runs chain (segment -> rephrase -> reassemble) safely.
-    shards = load_or_write_plan(out_dir / "plan.json", files, 2**62)
+    shards = load_or_write_plan(out_dir / "plan.json", files, 2**62, cfg.text_field, cfg.id_field, dedup=False)
     _clean_partial(paths, [out_dir])
     read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars, keep_fields=True)
     stages = [read, make_stage(cfg.stage, cfg, paths, seed), WriteShard(str(out_dir))]

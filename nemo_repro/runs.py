@@ -24,6 +24,11 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 
 
+class UsageError(ValueError):
+    """The run cannot go on as asked (bad or changed input, a busy or incompatible run dir): the CLI prints
+    its one-line message, which names the file or key and the fix, and exits 2."""
+
+
 def global_rank() -> int:
     """Rank of this process under torchrun or srun (0 when not distributed)."""
     for var in ("RANK", "SLURM_PROCID"):

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -332,4 +333,12 @@ def run(cfg, run: RunDir) -> int:  # noqa: ANN001
         return 0
     summary = recycle(rc, run.path, cfg.run.seed, progress, run=run)
     print(json.dumps({k: summary[k] for k in ("input", "recycled", "filtered", "rejected")}))
+    if summary["input"] and summary["rejected"] == summary["input"]:
+        message = (
+            f"every one of the {summary['input']} input rows was rejected (reasons in {run.path / 'rejects'} and summary.json); "
+            "check recycle.input, recycle.text_field and recycle.id_field"
+        )
+        log.error(message)
+        print(f"nemo-repro recycle: {message}", file=sys.stderr)
+        return 2
     return 0

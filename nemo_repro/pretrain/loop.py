@@ -227,7 +227,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
         bar.update(1)
         train_seconds += time.perf_counter() - t0
         if step % cfg.save_interval == 0 or step == cfg.train_iters:
-            checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer)
+            checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer, cfg.keep_last)
     bar.close()
     done = step - start_step
     if not done and layout.rank == 0 and run.metrics.path.exists():  # an already finished run: report what it logged

@@ -69,7 +69,7 @@ def input_files(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Path]:
     target = paths.root / "input" / "sample.jsonl"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(".sample.jsonl.tmp")
+        tmp = target.with_name(f".sample.jsonl.tmp{os.getpid()}")
         write_corpus(tmp, n_docs=cfg.sample_docs, seed=seed)
         tmp.replace(target)
     return [target]
@@ -303,7 +303,7 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
 
 def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True) -> dict[str, Any]:
     """Run `cfg.stage` alone over `cfg.input` into `run_dir/<stage>/` (and `megatron/` for tokenize); resumable per file."""
-    from curator_stages.report import finalize_megatron
+    from curator_stages.report import finalize_megatron, tokenizer_of
 
     paths = Paths(run_dir)
     out_dir = paths.root / cfg.stage
@@ -318,7 +318,7 @@ def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progres
     markers = [json.loads(marker_path(out_dir, s.shard_id).read_text(encoding="utf-8")) for s in shards]
     summary: dict[str, Any] = {"stage": cfg.stage, "rows": sum(m["counts"]["rows"] for m in markers), "output": str(out_dir)}
     if cfg.stage == "tokenize":
-        summary["megatron"] = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+        summary["megatron"] = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
     write_atomic(out_dir / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 

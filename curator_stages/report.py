@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemo_repro.config.recycle import RecycleConfig
-from nemo_repro.mix.blend import write_blend
+from nemo_repro.mix.blend import tokenizer_record, write_blend
 from nemo_repro.mix.merge import merge_indexed
 from nemo_repro.mix.ratio import blend_weights
 from nemo_repro.plots import plot_bars, plot_histograms
@@ -26,8 +26,16 @@ log = logging.getLogger(__name__)
 COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
 
 
-def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float) -> dict[str, Any]:
-    """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`."""
+def tokenizer_of(path: str) -> dict[str, Any]:
+    """The `tokenizer_record` of the HF tokenizer folder the Tokenize stage used."""
+    from transformers import AutoTokenizer
+
+    return tokenizer_record(path, AutoTokenizer.from_pretrained(path))
+
+
+def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float, tokenizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`
+    (with the tokenizer's record)."""
     out: dict[str, Any] = {}
     for side in SIDES:
         parts = [m["megatron"][side] for m in markers if side in m.get("megatron", {})]
@@ -36,7 +44,7 @@ def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_
             out[side] = {"prefix": str(paths.megatron / side), "documents": documents, "tokens": sum(p["tokens"] for p in parts)}
     weights = blend_weights(out.get("organic", {}).get("tokens", 0), out.get("recycled", {}).get("tokens", 0), organic_to_recycled)
     if weights:
-        out["blend"] = str(write_blend(paths.megatron / "blend.json", [(w, paths.megatron / side) for side, w in weights.items()]))
+        out["blend"] = str(write_blend(paths.megatron / "blend.json", [(w, paths.megatron / side) for side, w in weights.items()], tokenizer))
         out["weights"] = weights
     else:
         log.warning("no documents reached either side of the mix: no blend.json written")
@@ -50,7 +58,9 @@ def finalize(cfg: RecycleConfig, paths: "Paths", shards: list[Shard], run: RunDi
     if counts["input"] != counts["recycled"] + counts["filtered"] + counts["rejected"]:
         raise RuntimeError(f"counts do not reconcile: {counts}")
     reasons = {kind: dict(sum((Counter(m["reasons"][kind]) for m in markers), Counter()).most_common()) for kind in ("filtered", "rejected")}
-    megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+    from curator_stages.pipeline import tokenizer_path
+
+    megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
     summary: dict[str, Any] = {**counts, "method": cfg.method, "shards": len(shards), "reasons": reasons, "megatron": megatron, "stage_seconds": timings, "wall_seconds": round(wall_s, 2)}
     write_atomic(paths.root / "summary.json", json.dumps(summary, indent=1) + "\n")
 

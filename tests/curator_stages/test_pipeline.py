@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nemo_repro.cli import main
-from nemo_repro.mix.blend import read_blend, to_megatron_blend
+from nemo_repro.mix.blend import read_blend, read_blend_tokenizer, to_megatron_blend
 
 FOLDERS = ("recycled", "filtered", "rejects")
 
@@ -56,6 +56,7 @@ def check_megatron(run_dir: Path, summary: dict) -> None:
         assert int(dataset.sequence_lengths.sum()) == side["tokens"]
     assert summary["megatron"]["recycled"]["documents"] == summary["recycled"]
     assert weights == [0.5, 0.5]
+    assert read_blend_tokenizer(run_dir / "megatron" / "blend.json")["vocab_size"] > 0  # the ids' tokenizer is recorded
 
 
 def test_tiny_pipeline_end_to_end_in_process(scripted_rephraser_dir, mixed_corpus, tmp_path):

@@ -146,7 +146,7 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
             raise ConfigError("recycle.stage=quality_filter needs recycle.quality_model")
         return QualityFilter(model, cfg.quality_label, cfg.quality_threshold, cfg.min_quality_gain)
     if name == "mix":
-        return Mix(tokenizer_path(cfg), cfg.organic_to_recycled, cfg.organic_quality_threshold, cfg.append_eod, seed)
+        return Mix(cfg.organic_quality_threshold)
     if name == "tokenize":
         return Tokenize(str(paths.megatron), tokenizer_path(cfg), cfg.append_eod)
     raise ConfigError(f"unknown stage {name!r}")
@@ -280,8 +280,13 @@ def stage_timings(outputs: list[Any]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- entry points
 
 
-def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True, run: Optional[RunDir] = None) -> dict[str, Any]:
-    """Run (or resume) the whole pipeline into `run_dir`; returns the summary (also in `summary.json`)."""
+def recycle(
+    cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True, run: Optional[RunDir] = None, train: Optional[tuple[int, int]] = None
+) -> dict[str, Any]:
+    """Run (or resume) the whole pipeline into `run_dir`; returns the summary (also in `summary.json`).
+
+    `train`: `(train_iters, tokens per iteration)` of the pretraining run the data is for; the summary then
+    says how many epochs of each side it reads."""
     from curator_stages.report import finalize
 
     paths = Paths(run_dir)
@@ -295,7 +300,7 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
         _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
         stages = build_stages(cfg, paths, seed)
         outputs = run_shards(cfg, stages, shards, paths.markers, progress)
-        return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started)
+        return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started, train)
     finally:
         if own_run:
             run.close()
@@ -331,7 +336,8 @@ def run(cfg, run: RunDir) -> int:  # noqa: ANN001
         summary = run_stage(rc, run.path, cfg.run.seed, progress)
         print(json.dumps(summary, indent=1))
         return 0
-    summary = recycle(rc, run.path, cfg.run.seed, progress, run=run)
+    train = (cfg.pretrain.train_iters, cfg.pretrain.global_batch_size * cfg.pretrain.seq_length)
+    summary = recycle(rc, run.path, cfg.run.seed, progress, run=run, train=train)
     print(json.dumps({k: summary[k] for k in ("input", "recycled", "filtered", "rejected")}))
     if summary["input"] and summary["rejected"] == summary["input"]:
         message = (

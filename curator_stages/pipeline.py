@@ -204,6 +204,10 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
     if cfg.executor == "ray_data" and not os.environ.get("RAY_ADDRESS"):
         stages = fit_cpus(stages, float(os.cpu_count() or 1))
     step = cfg.shards_per_run or max(1, len(pending))
+    if cfg.executor == "xenna" and not cfg.shards_per_run:
+        # Xenna's batch mode runs each stage over all tasks of a run before the next, so nothing is committed
+        # before the run's end: waves of one shard per CPU bound what a kill can lose.
+        step = max(1, os.cpu_count() or 1)
     outputs: list[Any] = []
     with tqdm(total=len(shards), initial=len(shards) - len(pending), desc="shards committed", unit="shard", disable=not progress) as bar:
         for start in range(0, len(pending), step):
@@ -236,27 +240,92 @@ def fit_cpus(stages: list[ProcessingStage], cpus: float) -> list[ProcessingStage
 
 @contextmanager
 def _fresh_local_ray(executor: str):  # noqa: ANN202
-    """Without RAY_ADDRESS, start this run's own local Ray cluster and pin every Ray client to it.
+    """Without RAY_ADDRESS, start this run's own local Ray cluster, pin every Ray client to it, and leave no
+    process of it behind, whether the run succeeds, fails or is interrupted (Ctrl-C; SIGTERM via the CLI).
 
     A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster` (it hangs when that
     head died), and Xenna's monitoring resolves the cluster again through the state API, which refuses
     to pick when two clusters run on the machine. So we start one explicitly and export its address;
     the executor's own `ray.init(ignore_reinit_error=True)` then reuses it and shuts it down at the end.
+    `ray.shutdown()` alone leaves workers behind (Xenna's `ray::StageWorker`s and node monitors, re-parented
+    to init, some ignoring SIGTERM), so this process becomes their subreaper and stops what is left.
+
+    NeMo Curator's `RayClient` is not used here: it runs `ray start --head` from PATH on fixed default ports
+    (searching upwards, racing other runs on the machine) in the shared `/tmp/ray`, with dashboard and
+    metrics discovery, and stops its process group only at interpreter exit.
     """
     if executor == "local" or os.environ.get("RAY_ADDRESS"):
         yield
         return
     import ray
 
+    _become_subreaper()
+    before = {p.pid for p in _descendants()}
     # The executors' own runtime env: Xenna assigns GPUs itself, Ray Data lets Ray do it.
     noset = "1" if executor == "xenna" else ""
-    context = ray.init(address="local", runtime_env={"env_vars": {"RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES": noset}})
-    os.environ["RAY_ADDRESS"] = context.address_info["gcs_address"]
     try:
+        context = ray.init(address="local", runtime_env={"env_vars": {"RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES": noset}})
+        os.environ["RAY_ADDRESS"] = context.address_info["gcs_address"]
         yield
     finally:
         os.environ.pop("RAY_ADDRESS", None)
-        ray.shutdown()
+        try:
+            ray.shutdown()
+        finally:
+            stop_leftovers(before)
+
+
+def _descendants() -> list:  # noqa: ANN201
+    import psutil
+
+    return psutil.Process().children(recursive=True)
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants are re-parented to this process instead of init (Linux), so they can be found and stopped."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_CHILD_SUBREAPER) unavailable; orphaned Ray workers may go unnoticed")
+
+
+def stop_leftovers(before: set[int], grace_s: float = 5.0) -> list[int]:
+    """Stop the descendants started since `before` that are still running after `grace_s`: SIGTERM, then SIGKILL.
+    Returns their pids."""
+    import psutil
+
+    deadline = time.time() + grace_s
+    while True:
+        left = [p for p in _descendants() if p.pid not in before]
+        running = []
+        for p in left:
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    os.waitpid(p.pid, os.WNOHANG)  # an orphan that ended: reap it
+                else:
+                    running.append(p)
+            except (psutil.Error, ChildProcessError):
+                pass
+        if not running or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    if running:
+        log.warning("stopping %d Ray processes left after shutdown: %s", len(running), ", ".join(f"{p.pid}" for p in running))
+    for p in running:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(running, timeout=3)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=3)
+    return [p.pid for p in running]
 
 
 def _clean_partial(paths: Paths, folders: list[Path]) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +69,7 @@ def input_files(cfg: RecycleConfig, paths: Paths, seed: int) -> list[Path]:
     target = paths.root / "input" / "sample.jsonl"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(".sample.jsonl.tmp")
+        tmp = target.with_name(f".sample.jsonl.tmp{os.getpid()}")
         write_corpus(tmp, n_docs=cfg.sample_docs, seed=seed)
         tmp.replace(target)
     return [target]
@@ -145,7 +146,7 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
             raise ConfigError("recycle.stage=quality_filter needs recycle.quality_model")
         return QualityFilter(model, cfg.quality_label, cfg.quality_threshold, cfg.min_quality_gain)
     if name == "mix":
-        return Mix(tokenizer_path(cfg), cfg.organic_to_recycled, cfg.organic_quality_threshold, cfg.append_eod, seed)
+        return Mix(cfg.organic_quality_threshold)
     if name == "tokenize":
         return Tokenize(str(paths.megatron), tokenizer_path(cfg), cfg.append_eod)
     raise ConfigError(f"unknown stage {name!r}")
@@ -203,6 +204,10 @@ def run_shards(cfg: RecycleConfig, stages: list[ProcessingStage], shards: list[S
     if cfg.executor == "ray_data" and not os.environ.get("RAY_ADDRESS"):
         stages = fit_cpus(stages, float(os.cpu_count() or 1))
     step = cfg.shards_per_run or max(1, len(pending))
+    if cfg.executor == "xenna" and not cfg.shards_per_run:
+        # Xenna's batch mode runs each stage over all tasks of a run before the next, so nothing is committed
+        # before the run's end: waves of one shard per CPU bound what a kill can lose.
+        step = max(1, os.cpu_count() or 1)
     outputs: list[Any] = []
     with tqdm(total=len(shards), initial=len(shards) - len(pending), desc="shards committed", unit="shard", disable=not progress) as bar:
         for start in range(0, len(pending), step):
@@ -235,27 +240,92 @@ def fit_cpus(stages: list[ProcessingStage], cpus: float) -> list[ProcessingStage
 
 @contextmanager
 def _fresh_local_ray(executor: str):
-    """Without RAY_ADDRESS, start this run's own local Ray cluster and pin every Ray client to it.
+    """Without RAY_ADDRESS, start this run's own local Ray cluster, pin every Ray client to it, and leave no
+    process of it behind, whether the run succeeds, fails or is interrupted (Ctrl-C; SIGTERM via the CLI).
 
     A bare `ray.init()` joins the cluster named in `/tmp/ray/ray_current_cluster` (it hangs when that
     head died), and Xenna's monitoring resolves the cluster again through the state API, which refuses
     to pick when two clusters run on the machine. So we start one explicitly and export its address;
     the executor's own `ray.init(ignore_reinit_error=True)` then reuses it and shuts it down at the end.
+    `ray.shutdown()` alone leaves workers behind (Xenna's `ray::StageWorker`s and node monitors, re-parented
+    to init, some ignoring SIGTERM), so this process becomes their subreaper and stops what is left.
+
+    NeMo Curator's `RayClient` is not used here: it runs `ray start --head` from PATH on fixed default ports
+    (searching upwards, racing other runs on the machine) in the shared `/tmp/ray`, with dashboard and
+    metrics discovery, and stops its process group only at interpreter exit.
     """
     if executor == "local" or os.environ.get("RAY_ADDRESS"):
         yield
         return
     import ray
 
+    _become_subreaper()
+    before = {p.pid for p in _descendants()}
     # The executors' own runtime env: Xenna assigns GPUs itself, Ray Data lets Ray do it.
     noset = "1" if executor == "xenna" else ""
-    context = ray.init(address="local", runtime_env={"env_vars": {"RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES": noset}})
-    os.environ["RAY_ADDRESS"] = context.address_info["gcs_address"]
     try:
+        context = ray.init(address="local", runtime_env={"env_vars": {"RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES": noset}})
+        os.environ["RAY_ADDRESS"] = context.address_info["gcs_address"]
         yield
     finally:
         os.environ.pop("RAY_ADDRESS", None)
-        ray.shutdown()
+        try:
+            ray.shutdown()
+        finally:
+            stop_leftovers(before)
+
+
+def _descendants() -> list:
+    import psutil
+
+    return psutil.Process().children(recursive=True)
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants are re-parented to this process instead of init (Linux), so they can be found and stopped."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_CHILD_SUBREAPER) unavailable; orphaned Ray workers may go unnoticed")
+
+
+def stop_leftovers(before: set[int], grace_s: float = 5.0) -> list[int]:
+    """Stop the descendants started since `before` that are still running after `grace_s`: SIGTERM, then SIGKILL.
+    Returns their pids."""
+    import psutil
+
+    deadline = time.time() + grace_s
+    while True:
+        left = [p for p in _descendants() if p.pid not in before]
+        running = []
+        for p in left:
+            try:
+                if p.status() == psutil.STATUS_ZOMBIE:
+                    os.waitpid(p.pid, os.WNOHANG)  # an orphan that ended: reap it
+                else:
+                    running.append(p)
+            except (psutil.Error, ChildProcessError):
+                pass
+        if not running or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    if running:
+        log.warning("stopping %d Ray processes left after shutdown: %s", len(running), ", ".join(f"{p.pid}" for p in running))
+    for p in running:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(running, timeout=3)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=3)
+    return [p.pid for p in running]
 
 
 def _clean_partial(paths: Paths, folders: list[Path]) -> None:
@@ -279,8 +349,13 @@ def stage_timings(outputs: list[Any]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- entry points
 
 
-def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True, run: Optional[RunDir] = None) -> dict[str, Any]:
-    """Run (or resume) the whole pipeline into `run_dir`; returns the summary (also in `summary.json`)."""
+def recycle(
+    cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True, run: Optional[RunDir] = None, train: Optional[tuple[int, int]] = None
+) -> dict[str, Any]:
+    """Run (or resume) the whole pipeline into `run_dir`; returns the summary (also in `summary.json`).
+
+    `train`: `(train_iters, tokens per iteration)` of the pretraining run the data is for; the summary then
+    says how many epochs of each side it reads."""
     from curator_stages.report import finalize
 
     paths = Paths(run_dir)
@@ -290,11 +365,11 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
     started = time.time()
     try:
         files = input_files(cfg, paths, seed)
-        shards = load_or_write_plan(paths.plan, files, cfg.shard_docs)
+        shards = load_or_write_plan(paths.plan, files, cfg.shard_docs, cfg.text_field, cfg.id_field)
         _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
         stages = build_stages(cfg, paths, seed)
         outputs = run_shards(cfg, stages, shards, paths.markers, progress)
-        return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started)
+        return finalize(cfg, paths, shards, run, stage_timings(outputs), time.time() - started, train)
     finally:
         if own_run:
             run.close()
@@ -302,14 +377,14 @@ def recycle(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress:
 
 def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progress: bool = True) -> dict[str, Any]:
     """Run `cfg.stage` alone over `cfg.input` into `run_dir/<stage>/` (and `megatron/` for tokenize); resumable per file."""
-    from curator_stages.report import finalize_megatron
+    from curator_stages.report import finalize_megatron, tokenizer_of
 
     paths = Paths(run_dir)
     out_dir = paths.root / cfg.stage
     files = input_files(cfg, paths, seed)
     # One shard per input file: a stage's output file then never splits a document's segments,
     # so one-stage runs chain (segment -> rephrase -> reassemble) safely.
-    shards = load_or_write_plan(out_dir / "plan.json", files, 2**62)
+    shards = load_or_write_plan(out_dir / "plan.json", files, 2**62, cfg.text_field, cfg.id_field, dedup=False)
     _clean_partial(paths, [out_dir])
     read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars, keep_fields=True)
     stages = [read, make_stage(cfg.stage, cfg, paths, seed), WriteShard(str(out_dir))]
@@ -317,7 +392,7 @@ def run_stage(cfg: RecycleConfig, run_dir: str | Path, seed: int = 1234, progres
     markers = [json.loads(marker_path(out_dir, s.shard_id).read_text(encoding="utf-8")) for s in shards]
     summary: dict[str, Any] = {"stage": cfg.stage, "rows": sum(m["counts"]["rows"] for m in markers), "output": str(out_dir)}
     if cfg.stage == "tokenize":
-        summary["megatron"] = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+        summary["megatron"] = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
     write_atomic(out_dir / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -330,6 +405,15 @@ def run(cfg, run: RunDir) -> int:
         summary = run_stage(rc, run.path, cfg.run.seed, progress)
         print(json.dumps(summary, indent=1))
         return 0
-    summary = recycle(rc, run.path, cfg.run.seed, progress, run=run)
+    train = (cfg.pretrain.train_iters, cfg.pretrain.global_batch_size * cfg.pretrain.seq_length)
+    summary = recycle(rc, run.path, cfg.run.seed, progress, run=run, train=train)
     print(json.dumps({k: summary[k] for k in ("input", "recycled", "filtered", "rejected")}))
+    if summary["input"] and summary["rejected"] == summary["input"]:
+        message = (
+            f"every one of the {summary['input']} input rows was rejected (reasons in {run.path / 'rejects'} and summary.json); "
+            "check recycle.input, recycle.text_field and recycle.id_field"
+        )
+        log.error(message)
+        print(f"nemo-repro recycle: {message}", file=sys.stderr)
+        return 2
     return 0

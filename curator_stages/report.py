@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemo_repro.config.recycle import RecycleConfig
-from nemo_repro.mix.blend import write_blend
+from nemo_repro.mix.blend import tokenizer_record, write_blend
 from nemo_repro.mix.merge import merge_indexed
-from nemo_repro.mix.ratio import blend_weights
+from nemo_repro.mix.ratio import blend_weights, epochs_per_side
 from nemo_repro.plots import plot_bars, plot_histograms
 from nemo_repro.runs import RunDir, write_atomic
 
@@ -26,8 +26,16 @@ log = logging.getLogger(__name__)
 COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
 
 
-def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float) -> dict[str, Any]:
-    """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`."""
+def tokenizer_of(path: str) -> dict[str, Any]:
+    """The `tokenizer_record` of the HF tokenizer folder the Tokenize stage used."""
+    from transformers import AutoTokenizer
+
+    return tokenizer_record(path, AutoTokenizer.from_pretrained(path))
+
+
+def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float, tokenizer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`
+    (with the tokenizer's record)."""
     out: dict[str, Any] = {}
     for side in SIDES:
         parts = [m["megatron"][side] for m in markers if side in m.get("megatron", {})]
@@ -36,21 +44,42 @@ def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_
             out[side] = {"prefix": str(paths.megatron / side), "documents": documents, "tokens": sum(p["tokens"] for p in parts)}
     weights = blend_weights(out.get("organic", {}).get("tokens", 0), out.get("recycled", {}).get("tokens", 0), organic_to_recycled)
     if weights:
-        out["blend"] = str(write_blend(paths.megatron / "blend.json", [(w, paths.megatron / side) for side, w in weights.items()]))
+        out["blend"] = str(write_blend(paths.megatron / "blend.json", [(w, paths.megatron / side) for side, w in weights.items()], tokenizer))
         out["weights"] = weights
     else:
         log.warning("no documents reached either side of the mix: no blend.json written")
+    if "organic" in out and "recycled" not in out:
+        log.warning("nothing was recycled: the blend holds only the organic pool (%d documents)", out["organic"]["documents"])
     return out
 
 
-def finalize(cfg: RecycleConfig, paths: "Paths", shards: list[Shard], run: RunDir, timings: dict[str, float], wall_s: float) -> dict[str, Any]:
-    """Reconcile the shard markers into `summary.json` and write the run's metrics, plots and report."""
+def add_epochs(megatron: dict[str, Any], train: tuple[int, int] | None) -> None:
+    """`megatron["epochs"]`: how many times `train_iters` iterations of `tokens_per_iter` tokens read each side."""
+    if not train or "weights" not in megatron:
+        return
+    train_iters, tokens_per_iter = train
+    sides = {side: megatron[side]["tokens"] for side in SIDES if side in megatron}
+    megatron["epochs"] = {
+        "train_iters": train_iters,
+        "train_tokens": train_iters * tokens_per_iter,
+        **{side: round(e, 4) for side, e in epochs_per_side(sides, megatron["weights"], train_iters * tokens_per_iter).items()},
+    }
+
+
+def finalize(
+    cfg: RecycleConfig, paths: "Paths", shards: list[Shard], run: RunDir, timings: dict[str, float], wall_s: float, train: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    """Reconcile the shard markers into `summary.json` and write the run's metrics, plots and report
+    (`train`: `(train_iters, tokens per iteration)` of the intended pretraining run, for epochs per side)."""
     markers = [json.loads(marker_path(paths.markers, s.shard_id).read_text(encoding="utf-8")) for s in shards]
     counts = {k: sum(m["counts"][k] for m in markers) for k in COUNT_KEYS}
     if counts["input"] != counts["recycled"] + counts["filtered"] + counts["rejected"]:
         raise RuntimeError(f"counts do not reconcile: {counts}")
     reasons = {kind: dict(sum((Counter(m["reasons"][kind]) for m in markers), Counter()).most_common()) for kind in ("filtered", "rejected")}
-    megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled)
+    from curator_stages.pipeline import tokenizer_path
+
+    megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
+    add_epochs(megatron, train)
     summary: dict[str, Any] = {**counts, "method": cfg.method, "shards": len(shards), "reasons": reasons, "megatron": megatron, "stage_seconds": timings, "wall_seconds": round(wall_s, 2)}
     write_atomic(paths.root / "summary.json", json.dumps(summary, indent=1) + "\n")
 
@@ -86,8 +115,14 @@ def _report(cfg: RecycleConfig, summary: dict[str, Any], plots: list[Path]) -> s
     for side in SIDES:
         if side in meg:
             lines.append(f"- {side}: {meg[side]['documents']} documents, {meg[side]['tokens']} tokens, weight {meg['weights'][side]:.3f} (`{meg[side]['prefix']}`)")
+    if "organic" in meg and "recycled" not in meg:
+        lines.append("- **Nothing was recycled**: no document passed the filters, so the blend holds only the organic pool.")
     if "blend" in meg:
-        lines.append(f"- blend file: `{meg['blend']}` (target organic:recycled = {cfg.organic_to_recycled}:1 by tokens)")
+        lines.append(f"- blend file: `{meg['blend']}` (organic:recycled = {cfg.organic_to_recycled}:1 by tokens in training, set by the weights)")
+    if "epochs" in meg:
+        ep = meg["epochs"]
+        reads = ", ".join(f"the {side} side {ep[side]:.2f} times" for side in SIDES if side in ep)
+        lines.append(f"- pretraining for `pretrain.train_iters={ep['train_iters']}` ({ep['train_tokens']:,} tokens) reads {reads}")
     if summary["stage_seconds"]:
         lines += ["", "## Stage time (this run)", "", "| stage | seconds |", "|---|---|"]
         lines += [f"| {name} | {sec:.2f} |" for name, sec in summary["stage_seconds"].items()]

@@ -12,10 +12,15 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 from typing import Callable, Sequence
 
 from nemo_repro.config.fields import ConfigError
+from nemo_repro.runs import UsageError
+
+log = logging.getLogger("nemo_repro.cli")
 
 # name -> ("module:function", one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -85,16 +90,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    run = RunDir.start(args.subcommand, raw, cfg.run.dir, cfg.base_results_dir)
+    cfg.run.progress = cfg.run.progress and sys.stderr.isatty()  # no bars in redirected logs
+    try:
+        run = RunDir.start(args.subcommand, raw, cfg.run.dir, cfg.base_results_dir)
+    except UsageError as exc:
+        print(f"nemo-repro {args.subcommand}: {exc}", file=sys.stderr)
+        return 2
     cfg.run.dir = str(run.path)
     seed_everything(cfg.run.seed)
+    previous_sigterm = _sigterm_raises()
     try:
         return int(_entry(args.subcommand)(cfg, run) or 0)
     except ConfigError as exc:
+        log.error("config error: %s", exc)
         print(f"nemo-repro {args.subcommand}: config error: {exc}", file=sys.stderr)
         return 2
+    except UsageError as exc:
+        log.error("%s", exc)
+        print(f"nemo-repro {args.subcommand}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        log.error("interrupted (Ctrl-C or SIGTERM); committed work stays in %s and a rerun resumes it", run.path)
+        return 130
+    except Exception:
+        log.exception("nemo-repro %s failed; the log is %s", args.subcommand, run.path / "logs" / f"{args.subcommand}.log")
+        return 1
     finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
         run.close()
+
+
+def _sigterm_raises():
+    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so cleanup (Ray shutdown, lock release) runs; returns the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

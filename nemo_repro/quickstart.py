@@ -47,12 +47,12 @@ class Phases:
 
 def _organic_only_blend(blend_path: Path, out: Path) -> Path:
     """A blend with only the organic prefix of the recycle stage's blend (same data, no recycled side)."""
-    from nemo_repro.mix.blend import read_blend, write_blend
+    from nemo_repro.mix.blend import read_blend, read_blend_tokenizer, write_blend
 
     organic = [e for e in read_blend(blend_path) if Path(e.prefix).name == "organic"]
     if not organic:
         raise RuntimeError(f"{blend_path} has no organic prefix")
-    return write_blend(out, [(1.0, organic[0].prefix)])
+    return write_blend(out, [(1.0, organic[0].prefix)], read_blend_tokenizer(blend_path))
 
 
 def run(cfg: RootConfig, run: RunDir) -> int:

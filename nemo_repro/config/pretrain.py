@@ -131,8 +131,12 @@ class PretrainConfig:
     save_interval: int = 1000
     """Checkpoint every this many steps into `run.dir/checkpoints/` (and at the end)."""
 
+    keep_last: int = 2
+    """Checkpoints kept in `run.dir/checkpoints/` (the newest ones; older ones are deleted after each save). Two
+    keep a fallback when the newest is damaged; 0 keeps all."""
+
     resume: bool = True
-    """Continue from the latest checkpoint in `run.dir/checkpoints/` when there is one."""
+    """Continue from the newest checkpoint in `run.dir/checkpoints/` that loads (damaged ones are reported and skipped)."""
 
     peak_tflops: Optional[float] = None
     """Peak dense TFLOP/s of one accelerator for MFU; `null`: 989 (H100/H200 bf16) on GPU, no MFU on CPU."""
@@ -152,6 +156,7 @@ class PretrainConfig:
                     "log_interval", "save_interval", "make_vocab_size_divisible_by"):
             check_positive(f"pretrain.{key}", getattr(self, key))
         check_positive("pretrain.sample_docs", self.sample_docs, allow_zero=True)
+        check_positive("pretrain.keep_last", self.keep_last, allow_zero=True)
         tp, pp = self.tensor_model_parallel_size, self.pipeline_model_parallel_size
         if self.num_attention_heads % tp:
             raise ConfigError(f"pretrain.num_attention_heads={self.num_attention_heads} is not divisible by pretrain.tensor_model_parallel_size={tp}")

@@ -110,7 +110,9 @@ class RecycleConfig:
     """Input lines per shard; a shard is the unit of work, of commit and of resume."""
 
     shards_per_run: int = 0
-    """Shards per executor run; the outputs of each run are committed before the next. 0: all pending shards in one run."""
+    """Shards per executor run; the outputs of each run are committed before the next. 0: all pending shards in one run
+    (`ray_data` and `local` commit shard by shard as they finish), except on `xenna`, whose batch mode commits only at a
+    run's end: there 0 means runs of one shard per CPU."""
 
     executor: str = "xenna"
     """NeMo Curator executor: `xenna` (Cosmos-Xenna, batch mode) or `ray_data`, both attaching to the Ray cluster at `RAY_ADDRESS` when set; `local` runs the stages in this process (tests, debugging, tiny runs)."""

@@ -16,4 +16,8 @@ class RunConfig:
     """Python logging level for the console and `run.dir/logs/`."""
 
     progress: bool = True
-    """Show progress bars for long loops (turned off automatically when not a terminal)."""
+    """Show progress bars for long loops (turned off automatically when stderr is not a terminal)."""
+
+    resume: bool = True
+    """Rerunning into an existing `dir` resumes it (its subcommand and invariant keys must match); `false` moves
+    the old folder aside (`<dir>.old-<time>-<pid>`) and starts over."""

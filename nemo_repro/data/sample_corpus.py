@@ -10,6 +10,7 @@ it. All text comes from the templates below; nothing is downloaded.
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,7 +206,7 @@ def write_corpus(path: str | Path, n_docs: int = 200, seed: int = 0) -> Path:
     """Write the corpus as jsonl (temp name, then rename) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as f:
         for doc in generate_corpus(n_docs, seed):
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")

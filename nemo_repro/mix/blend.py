@@ -5,13 +5,20 @@
 folder. The same pairs flattened (`w1 p1 w2 p2`) are Megatron's `--data-path`,
 and `to_megatron_blend` gives the `(prefixes, weights)` that
 `GPTDatasetConfig(blend=...)` takes.
+
+The recycle stage writes the pairs inside an object that also records the tokenizer
+the ids were made with: `{"tokenizer": {"name", "vocab_size", "vocab_sha256"},
+"datasets": [[weight, prefix], ...]}`; pretraining refuses a blend made with another
+vocabulary (`nemo_repro.pretrain.data.check_blend_tokenizer`). A bare list (no record) is read too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Optional
 
 from nemo_repro.runs import write_atomic
 
@@ -25,8 +32,17 @@ class BlendEntry:
     """Absolute path of the dataset without `.bin`/`.idx`."""
 
 
-def write_blend(path: str | Path, entries: list[tuple[float, str | Path]]) -> Path:
-    """Write `[[weight, prefix], ...]` with prefixes relative to the blend file's folder when inside it."""
+def tokenizer_record(name: str | Path, tokenizer: Any) -> dict[str, Any]:
+    """What identifies a tokenizer's ids: its name (folder), vocabulary size and a hash of its vocabulary
+    (`tokenizer` is any object with HF's `get_vocab()`)."""
+    vocab = sorted(tokenizer.get_vocab().items())
+    digest = hashlib.sha256(json.dumps(vocab, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return {"name": str(name), "vocab_size": len(vocab), "vocab_sha256": digest}
+
+
+def write_blend(path: str | Path, entries: list[tuple[float, str | Path]], tokenizer: Optional[dict[str, Any]] = None) -> Path:
+    """Write the `[weight, prefix]` pairs (prefixes relative to the blend file's folder when inside it), with
+    the `tokenizer_record` of the ids when given."""
     path = Path(path)
     rows = []
     for weight, prefix in entries:
@@ -36,8 +52,15 @@ def write_blend(path: str | Path, entries: list[tuple[float, str | Path]]) -> Pa
         except ValueError:
             prefix = prefix.resolve()
         rows.append([float(weight), str(prefix)])
-    write_atomic(path, json.dumps(rows, indent=1) + "\n")
+    body: Any = {"tokenizer": tokenizer, "datasets": rows} if tokenizer else rows
+    write_atomic(path, json.dumps(body, indent=1) + "\n")
     return path
+
+
+def read_blend_tokenizer(path: str | Path) -> Optional[dict[str, Any]]:
+    """The tokenizer record of a blend file, or None when it has none."""
+    body = json.loads(Path(path).read_text(encoding="utf-8"))
+    return body.get("tokenizer") if isinstance(body, dict) else None
 
 
 def read_blend(path: str | Path, check_files: bool = True) -> list[BlendEntry]:
@@ -51,6 +74,8 @@ def read_blend(path: str | Path, check_files: bool = True) -> list[BlendEntry]:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(rows, dict):
+        rows = rows.get("datasets")
     if not isinstance(rows, list) or not rows:
         raise ValueError(f"{path}: expected a non-empty JSON list of [weight, prefix] pairs")
     entries = []

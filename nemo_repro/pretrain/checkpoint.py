@@ -7,7 +7,12 @@ Layout of `run.dir/checkpoints/`:
                         states of every rank as ShardedObjects
     iter_0000010/model_info.json   the PretrainConfig, vocabulary sizes and layout
     tokenizer/          the tokenizer, saved once (HF folder)
-    latest              the last complete iteration (written after the save finished)
+    latest              the last complete iteration (written after the save finished; informative:
+                        resume scans the `iter_*` folders, so an empty or stale marker does no harm)
+
+Resume tries the complete checkpoints newest first: one that fails to load (truncated
+shard, missing `.metadata`, unreadable state) is reported with its path and reason and
+the previous one is tried. `pretrain.keep_last` bounds how many are kept.
 
 `load_for_inference(dir)` needs only that directory: it rebuilds the model with
 TP=1, PP=1 in this process and lets dist_checkpointing reshard whatever layout
@@ -18,7 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,8 @@ import torch
 
 from nemo_repro.config.pretrain import PretrainConfig
 from nemo_repro.runs import write_atomic
+
+log = logging.getLogger(__name__)
 
 INFO = "model_info.json"
 LATEST = "latest"
@@ -36,10 +45,30 @@ def iteration_dir(root: Path, iteration: int) -> Path:
     return Path(root) / f"iter_{iteration:07d}"
 
 
+def saved_iterations(root: str | Path) -> list[int]:
+    """Iterations of the checkpoints under `root` that finished saving (model_info.json is written last), newest first."""
+    found = []
+    for path in Path(root).glob("iter_*"):
+        suffix = path.name[len("iter_") :]
+        if suffix.isdigit() and (path / INFO).is_file():
+            found.append(int(suffix))
+    return sorted(found, reverse=True)
+
+
 def latest_iteration(root: str | Path) -> int | None:
-    """The last complete checkpoint's iteration under `root`, or None."""
-    marker = Path(root) / LATEST
-    return int(marker.read_text().strip()) if marker.is_file() else None
+    """The newest checkpoint's iteration under `root` that finished saving, or None."""
+    found = saved_iterations(root)
+    return found[0] if found else None
+
+
+def prune_checkpoints(root: str | Path, keep_last: int) -> list[Path]:
+    """Delete all but the newest `keep_last` finished checkpoints (0 keeps all); returns what was deleted."""
+    if keep_last <= 0:
+        return []
+    removed = [iteration_dir(Path(root), it) for it in saved_iterations(root)[keep_last:]]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def _rng_state():
@@ -88,8 +117,9 @@ def _state(model, optimizer, scheduler, is_loading: bool) -> dict:
     }
 
 
-def save_checkpoint(root: str | Path, iteration: int, consumed_samples: int, model, optimizer, scheduler, info: dict, tokenizer) -> Path:
-    """Save every rank's shards (collective); rank 0 then writes model_info.json and `latest`."""
+def save_checkpoint(root: str | Path, iteration: int, consumed_samples: int, model, optimizer, scheduler, info: dict, tokenizer, keep_last: int = 0) -> Path:
+    """Save every rank's shards (collective); rank 0 then writes model_info.json and `latest`, and keeps only the
+    newest `keep_last` checkpoints (0: all)."""
     from megatron.core import dist_checkpointing
 
     root = Path(root)
@@ -107,22 +137,54 @@ def save_checkpoint(root: str | Path, iteration: int, consumed_samples: int, mod
     if rank == 0:
         write_atomic(target / INFO, json.dumps({**info, "iteration": iteration, "tokenizer": f"../{TOKENIZER_DIR}"}, indent=1) + "\n")
         write_atomic(root / LATEST, f"{iteration}\n")
+        prune_checkpoints(root, keep_last)
     torch.distributed.barrier()
     return target
 
 
 def load_checkpoint(root: str | Path, model, optimizer, scheduler) -> tuple[int, int]:
-    """Restore model, optimizer, scheduler and RNG from the latest checkpoint; returns (iteration, consumed_samples)."""
+    """Restore model, optimizer, scheduler and RNG from the newest checkpoint that loads; returns
+    (iteration, consumed_samples). A damaged one is logged (path, reason) and the previous one tried;
+    RuntimeError naming every failure when none loads. Under torchrun every rank must call it."""
     from megatron.core import dist_checkpointing
+    from torch.distributed.checkpoint.api import CheckpointException  # a BaseException, not an Exception
 
-    iteration = latest_iteration(root)
-    assert iteration is not None, f"no checkpoint in {root}"
-    loaded = dist_checkpointing.load(_state(model, optimizer, scheduler, is_loading=True), str(iteration_dir(Path(root), iteration)))
-    _unwrap(model).load_state_dict(loaded["model"])
-    optimizer.load_state_dict(loaded["optimizer"])
-    scheduler.load_state_dict(loaded["scheduler"])
-    _set_rng_state(loaded["rng_state"])
-    return int(loaded["iteration"]), int(loaded["consumed_samples"])
+    failures = []
+    for iteration in saved_iterations(root):
+        path = iteration_dir(Path(root), iteration)
+        try:
+            if not (path / ".metadata").is_file():
+                raise FileNotFoundError("no .metadata (the save did not finish)")
+            loaded = dist_checkpointing.load(_state(model, optimizer, scheduler, is_loading=True), str(path))
+            error = None
+        except (Exception, CheckpointException) as exc:
+            error = _reason(exc)
+        if _any_rank_failed(error is not None):
+            error = error or "another rank could not load it"
+            log.warning("checkpoint %s is damaged (%s); trying the previous one", path, error)
+            failures.append(f"{path} ({error})")
+            continue
+        _unwrap(model).load_state_dict(loaded["model"])
+        optimizer.load_state_dict(loaded["optimizer"])
+        scheduler.load_state_dict(loaded["scheduler"])
+        _set_rng_state(loaded["rng_state"])
+        return int(loaded["iteration"]), int(loaded["consumed_samples"])
+    raise RuntimeError(f"no checkpoint under {root} loads: {'; '.join(failures) or 'none saved'}")
+
+
+def _reason(exc: BaseException) -> str:
+    """`Type: message` in one line; torch's CheckpointException carries the ranks' tracebacks, whose last line says why."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1]}" if lines else type(exc).__name__
+
+
+def _any_rank_failed(failed: bool) -> bool:
+    """All ranks agree on whether a checkpoint loaded (so they all move on to the same previous one)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return failed
+    flag = torch.tensor([1.0 if failed else 0.0], device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+    return bool(flag.item())
 
 
 def resolve_checkpoint_dir(checkpoint_dir: str | Path) -> Path:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from nemo_repro.config.fields import ConfigError
-from nemo_repro.mix.blend import read_blend, to_megatron_blend
+from nemo_repro.mix.blend import read_blend, read_blend_tokenizer, to_megatron_blend, tokenizer_record
 
 SAMPLE_PREFIX = "sample_corpus_text_document"
 
@@ -40,6 +40,29 @@ def resolve_blend(data: str) -> tuple[list[str], list[float] | None]:
     if missing:
         raise ConfigError(f"pretrain.data={data}: missing data file(s) {', '.join(missing)}")
     return [prefix], None
+
+
+def check_blend_tokenizer(data: str | None, tokenizer: str | None) -> None:
+    """ConfigError unless `pretrain.tokenizer` is the tokenizer the blend's ids were made with (its record in blend.json)."""
+    if data is None or Path(data).suffix != ".json":
+        return
+    made_with = read_blend_tokenizer(data)
+    if made_with is None:
+        return
+    if tokenizer is None:
+        raise ConfigError(
+            f"pretrain.tokenizer is not set, but {data} was tokenized with {made_with['name']}: "
+            f"set pretrain.tokenizer={made_with['name']} (a default tokenizer would read these ids as other words)"
+        )
+    from nemo_repro.pretrain.tokenizer import HFTokenizer
+
+    ours = tokenizer_record(tokenizer, HFTokenizer(tokenizer)._tok)
+    if (ours["vocab_size"], ours["vocab_sha256"]) != (made_with["vocab_size"], made_with["vocab_sha256"]):
+        raise ConfigError(
+            f"pretrain.tokenizer={tokenizer} has another vocabulary ({ours['vocab_size']} tokens, sha256 {ours['vocab_sha256'][:12]}) "
+            f"than the one {data} was made with ({made_with['name']}: {made_with['vocab_size']} tokens, sha256 {made_with['vocab_sha256'][:12]}); "
+            f"set pretrain.tokenizer={made_with['name']} or recycle again with this tokenizer"
+        )
 
 
 def write_sample_data(out_dir: Path, tokenizer, n_docs: int, seed: int) -> str:

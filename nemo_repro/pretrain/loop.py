@@ -307,7 +307,7 @@ def pretrain(cfg: PretrainConfig, run: RunDir | str | Path, seed: int = 1234, pr
             bar.update(1)
             if step % cfg.save_interval == 0 or step == cfg.train_iters:
                 clock.pause()
-                checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer)
+                checkpoint.save_checkpoint(ckpt_root, step, consumed, model, optimizer, scheduler, info, tokenizer, cfg.keep_last)
                 clock.resume()
     finally:
         bar.close()

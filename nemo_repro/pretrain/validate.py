@@ -11,7 +11,7 @@ import torch
 
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.pretrain import PretrainConfig
-from nemo_repro.pretrain.data import resolve_blend
+from nemo_repro.pretrain.data import check_blend_tokenizer, resolve_blend
 from nemo_repro.pretrain.model import te_available
 from nemo_repro.pretrain.parallel import Layout, launch_layout
 
@@ -37,6 +37,7 @@ def validate(cfg: PretrainConfig) -> Layout:
         )
     if cfg.data is not None:
         resolve_blend(cfg.data)
+        check_blend_tokenizer(cfg.data, cfg.tokenizer)
     elif cfg.sample_docs == 0:
         raise ConfigError("pretrain.data is required: set it to the blend.json of `nemo-repro recycle` or a .bin/.idx prefix")
     if cfg.transformer_impl == "transformer_engine" and not te_available():

@@ -9,6 +9,7 @@ have a real classifier with no download.
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -93,7 +94,7 @@ def train_quality_fasttext(out_path: str | Path, n_docs: int = 400, seed: int = 
         train_file.write_text("".join(f"{label} {_one_line(text)}\n" for label, text in quality_training_examples(n_docs, seed)), encoding="utf-8")
         # One thread: fastText's training is then deterministic for a fixed seed.
         model = fasttext.train_supervised(str(train_file), epoch=epochs, lr=0.5, dim=32, wordNgrams=2, minCount=2, thread=1, seed=seed, verbose=0)
-    tmp_out = out_path.with_name(out_path.name + ".tmp")
+    tmp_out = out_path.with_name(f".{out_path.name}.tmp{os.getpid()}")
     model.save_model(str(tmp_out))
     tmp_out.replace(out_path)
     return out_path

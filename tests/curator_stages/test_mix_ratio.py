@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from nemo_repro.mix.merge import merge_indexed
-from nemo_repro.mix.ratio import blend_weights, select_to_budget
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(1, 500), min_size=1, max_size=40), st.floats(0, 5000), st.integers(0, 3))
-def test_select_reaches_the_budget_overshooting_by_less_than_one_item(tokens, budget, seed):
-    keys = [f"d{i}" for i in range(len(tokens))]
-    chosen = select_to_budget(tokens, keys, budget, seed)
-    taken = int(np.asarray(tokens)[chosen].sum())
-    if taken < budget:
-        assert chosen.all()  # ran out of items
-    else:
-        assert taken - max(tokens) < budget
-    # the pick depends on keys, not on their order
-    back = select_to_budget(tokens[::-1], keys[::-1], budget, seed)[::-1]
-    assert (back == chosen).all()
+from nemo_repro.mix.ratio import blend_weights, epochs_per_side
 
 
 def test_blend_weights_are_the_token_ratio():
@@ -32,6 +15,12 @@ def test_blend_weights_are_the_token_ratio():
     assert blend_weights(0, 10, 1.0) == {"recycled": 0.5}
     with pytest.raises(ValueError):
         blend_weights(1, 1, 0)
+
+
+def test_epochs_per_side_follow_the_weights():
+    # 1,000 tokens of training at 3:1 read 750 organic tokens (3 epochs of 250) and 250 recycled (0.5 epoch of 500)
+    assert epochs_per_side({"organic": 250, "recycled": 500}, blend_weights(250, 500, 3.0), 1000) == {"organic": 3.0, "recycled": 0.5}
+    assert epochs_per_side({"organic": 100}, blend_weights(100, 0, 1.0), 1000) == {"organic": 10.0}
 
 
 def test_merge_concatenates_documents_in_order(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nemo_repro.cli import main
-from nemo_repro.mix.blend import read_blend, to_megatron_blend
+from nemo_repro.mix.blend import read_blend, read_blend_tokenizer, to_megatron_blend
 
 FOLDERS = ("recycled", "filtered", "rejects")
 
@@ -56,6 +56,7 @@ def check_megatron(run_dir: Path, summary: dict) -> None:
         assert int(dataset.sequence_lengths.sum()) == side["tokens"]
     assert summary["megatron"]["recycled"]["documents"] == summary["recycled"]
     assert weights == [0.5, 0.5]
+    assert read_blend_tokenizer(run_dir / "megatron" / "blend.json")["vocab_size"] > 0  # the ids' tokenizer is recorded
 
 
 def test_tiny_pipeline_end_to_end_in_process(scripted_rephraser_dir, mixed_corpus, tmp_path):
@@ -73,6 +74,12 @@ def test_tiny_pipeline_end_to_end_in_process(scripted_rephraser_dir, mixed_corpu
     assert summary["recycled"] > 0 and all(set(r["text"].split("\n\n")) == {"The cycling guide."} for r in recycled)
     assert any("\n\n" in r["text"] for r in recycled)  # long documents went through as several segments
     check_megatron(run_dir, summary)
+    # every readable original is organic (no quality model here), every recycled one recycled; the weights carry the ratio
+    assert summary["megatron"]["organic"]["documents"] == summary["recycled"] + summary["filtered"]
+    epochs = summary["megatron"]["epochs"]
+    for side in ("organic", "recycled"):
+        assert epochs[side] == round(epochs["train_tokens"] * 0.5 / summary["megatron"][side]["tokens"], 4)
+    assert "reads the organic side" in (run_dir / "report.md").read_text()
     assert summary["reasons"]["rejected"]["invalid UTF-8 at byte"] == 1
     for name in ("report.md", "counts.png", "lengths.png", "quality.png", "semantic_f1.png", "metrics.jsonl", "config.yaml"):
         assert (run_dir / name).exists(), name
@@ -96,6 +103,17 @@ def test_sigkill_then_rerun_finishes_without_duplicates(scripted_rephraser_dir, 
     summary = check_every_document_lands_once(run_dir, ids)
     check_megatron(run_dir, summary)
     assert not list(run_dir.rglob(".*.tmp*"))
+
+
+def test_nothing_recycled_still_writes_the_organic_pool_and_says_so(scripted_rephraser_dir, shared_web_docs, tmp_path):
+    web = head(shared_web_docs, 12, tmp_path / "web.jsonl")
+    run_dir = tmp_path / "run"
+    assert main(tiny(scripted_rephraser_dir, run_dir, f"recycle.input={web}", "recycle.max_length_ratio=0.0001")) == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["recycled"] == 0 and summary["filtered"] + summary["rejected"] == 12
+    assert summary["megatron"]["organic"]["documents"] == summary["filtered"] > 0 and "recycled" not in summary["megatron"]
+    assert [Path(e.prefix).name for e in read_blend(run_dir / "megatron" / "blend.json")] == ["organic"]
+    assert "Nothing was recycled" in (run_dir / "report.md").read_text()
 
 
 def test_one_stage_runs_over_files(scripted_rephraser_dir, sample_corpus_path, tmp_path):

@@ -11,7 +11,7 @@ from nemo_curator.tasks import DocumentBatch
 from curator_stages.columns import FILE, FILTERED, ID, LINE, OK, REASON, RECYCLED, REJECTED, STATUS, TEXT
 from curator_stages.filter import Filter
 from curator_stages.generation import GeneratorSpec
-from curator_stages.mix import ORGANIC_TOKENS, RECYCLED_TOKENS, TO_ORGANIC, TO_RECYCLED, Mix
+from curator_stages.mix import TO_ORGANIC, TO_RECYCLED, Mix
 from curator_stages.quality import QUALITY_AFTER, QUALITY_BEFORE, QualityFilter
 from curator_stages.read import ReadShard, load_or_write_plan, shard_task
 from curator_stages.reassemble import Reassemble
@@ -148,16 +148,14 @@ def test_quality_filter_uses_curator_fasttext_on_both_sides(tmp_path):
     assert (strict[STATUS] == FILTERED).all() and strict[REASON].str.startswith("quality ").all()
 
 
-def test_mix_selects_organic_tokens_to_the_ratio(gpt2_tokenizer_dir):
-    rows = [{ID: f"d{i}", TEXT: "word " * 50, RECYCLED: "word " * 20} for i in range(20)]
+def test_mix_keeps_every_readable_organic_and_every_recycled_document():
+    rows = [{ID: f"d{i}", TEXT: "word " * 50, RECYCLED: "word " * 20, QUALITY_BEFORE: 0.9} for i in range(20)]
     rows[0][STATUS], rows[0][REASON] = REJECTED, "empty text"
     rows[1][STATUS], rows[1][REASON] = FILTERED, "no marker"
-    out = run_stage(Mix(str(gpt2_tokenizer_dir), organic_to_recycled=2.0, seed=1), batch(rows)).to_pandas()
-    assert not out[TO_ORGANIC].iloc[0] and not out[TO_RECYCLED].iloc[1] and out[TO_RECYCLED][2:].all()
-    recycled, organic = out[RECYCLED_TOKENS].sum(), out[ORGANIC_TOKENS].sum()
-    assert 2 * recycled <= organic < 2 * recycled + out[ORGANIC_TOKENS].max()
-    again = run_stage(Mix(str(gpt2_tokenizer_dir), organic_to_recycled=2.0, seed=1), batch(rows[::-1])).to_pandas()
-    assert set(again.loc[again[TO_ORGANIC], ID]) == set(out.loc[out[TO_ORGANIC], ID])  # order-free pick
+    rows[2][QUALITY_BEFORE] = 0.1
+    out = run_stage(Mix(organic_threshold=0.5), batch(rows)).to_pandas()
+    assert list(out[TO_RECYCLED]) == [False, False] + [True] * 18
+    assert list(out[TO_ORGANIC]) == [False, True, False] + [True] * 17  # the filtered original stays organic
 
 
 def test_tokenize_writes_megatron_files_read_back_by_indexed_dataset(gpt2_tokenizer_dir, tmp_path):

@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
+from nemo_repro.secrets import install_log_redaction, redact_config
+
 log = logging.getLogger(__name__)
 
 
@@ -138,17 +140,21 @@ class RunDir:
         """Make the folder, save the resolved config, attach a log file; returns the RunDir."""
         path = Path(run_dir) if run_dir else default_run_dir(base, subcommand)
         rank = global_rank()
-        path.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)  # every rank calls this
+        if created:
+            path.chmod(0o750)  # runs hold data, models and logs: not world-readable
         run = cls(path, subcommand, rank)
         if rank == 0:
             resolved = OmegaConf.to_container(raw_cfg, resolve=True)
             resolved["run"]["dir"] = str(path)  # type: ignore[index]
-            write_atomic(path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(resolved)))
+            write_atomic(path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(redact_config(resolved))))
         (path / "logs").mkdir(exist_ok=True)
         suffix = "" if rank == 0 else f".rank{rank}"
         handler = logging.FileHandler(path / "logs" / f"{subcommand}{suffix}.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
+        install_log_redaction()
         return run
 
     def write_report(self, markdown: str, name: str = "report.md") -> Path:

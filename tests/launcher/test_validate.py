@@ -136,6 +136,7 @@ def test_pretraining_on_recycled_tokens_uses_recycles_tokenizer(tmp_path):
     cfg.recycle.tokenizer = str(tmp_path / "a")
     assert wire(cfg, RUN).pretrain.tokenizer == str(tmp_path / "a")
     cfg.pretrain.tokenizer = str(tmp_path / "b")
+    cfg.recycle.rephraser = str(tmp_path / "a")
     msg = _one(_cfg(stages=["recycle", "pretrain"], recycle=cfg.recycle, pretrain=cfg.pretrain))
     assert msg.startswith(f"pretrain.tokenizer={tmp_path}/b differs from {tmp_path}/a") and "same folder" in msg
 

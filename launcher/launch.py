@@ -25,7 +25,7 @@ from nemo_repro.config.root import RootConfig
 from nemo_repro.runs import RunDir, write_atomic
 from launcher.overrides import hydra_value, stage_overrides
 from launcher.scripts import Context, local_script, sbatch_script, submit_script
-from launcher.validate import validate
+from launcher.validate import check_folder, validate
 from launcher.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,8 @@ def launch(
     `launch.dry_run=true` stops after writing and printing the scripts. Raises `ConfigError`
     (listing every problem) before anything is written when the config cannot launch.
     """
+    check_folder("run.dir", run_dir)
+    check_folder("the working directory", workdir or "")
     run_dir = Path(run_dir).resolve()
     workdir = (workdir or Path.cwd()).resolve()
     wired = wire(cfg, run_dir, workdir)

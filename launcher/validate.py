@@ -86,6 +86,8 @@ def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> lis
     `cfg` is the wired config (`launcher.wiring.wire`), so keys fed by earlier stages are set.
     """
     out: list[str] = rendering_problems(cfg, run_dir, (workdir or Path.cwd()).resolve())
+    if out:  # the checks below touch the file system with these values
+        return out
     cluster = cfg.cluster
     if not cfg.stages:
         out.append("stages is empty: list the stages to run, e.g. stages=[recycle,pretrain,evaluate]")
@@ -139,6 +141,12 @@ def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> lis
                 continue
             out.append(f"{key}={path} does not exist and no earlier stage produces it: fix the path or run the stage that writes it first")
     return out
+
+
+def check_folder(key: str, path: str | Path) -> None:
+    """Refuse a line break or NUL in a folder before the file system sees it (Python raises on a NUL)."""
+    if any(c in str(path) for c in _LINE_BREAKING):
+        raise ConfigError(f"launch cannot start:\n  - {key} contains a line break or NUL, which no job script can carry: remove it")
 
 
 def validate(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.root import RootConfig
+from nemo_repro.secrets import redact
 from launcher.mounts import auto_mounts, exists_on_host
 from launcher.wiring import HANDOFFS, PATH_KEYS, canonical_order, get_key, is_path_value, produced, reads_recycled_blend, recycle_tokenizer
 
@@ -61,6 +62,11 @@ def rendering_problems(cfg: RootConfig, run_dir: Path, workdir: Path) -> list[st
     for key, value in values:
         if isinstance(value, str) and any(c in value for c in _LINE_BREAKING):
             out.append(f"{key} contains a line break or NUL, which no job script can carry: remove it")
+        elif isinstance(value, str) and redact(value) != value:
+            out.append(
+                f"{key} holds a URL with credentials, which would be written into the job scripts: remove them from the URL "
+                "and pass the key by name (recycle.api_key_env for the openai backend, secret_env_vars for others)"
+            )
     if cfg.cluster.type != "slurm":
         return out
     for key in _SBATCH_KEYS:

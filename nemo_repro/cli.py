@@ -16,6 +16,7 @@ import sys
 from typing import Callable, Sequence
 
 from nemo_repro.config.fields import ConfigError
+from nemo_repro.config.root import STAGES
 
 # name -> ("module:function", one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -83,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         node = raw if args.cfg == "all" or args.subcommand not in raw else OmegaConf.create({args.subcommand: raw[args.subcommand], "run": raw.run})
         print(OmegaConf.to_yaml(node, resolve=True), end="")
         return 0
+    if args.subcommand in STAGES:
+        from nemo_repro.stack_check import StackMismatch, check_if_asked
+
+        try:
+            check_if_asked()
+        except StackMismatch as exc:
+            print(f"nemo-repro {args.subcommand}: {exc}", file=sys.stderr)
+            return 3
     logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     run = RunDir.start(args.subcommand, raw, cfg.run.dir, cfg.base_results_dir)

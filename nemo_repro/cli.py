@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     run = RunDir.start(args.subcommand, raw, cfg.run.dir, cfg.base_results_dir)
+    # Which copy of the code ran (image install, code mount, checkout) is the first thing to know on a cluster.
+    logging.getLogger(__name__).info("nemo_repro from %s", os.path.dirname(os.path.abspath(__file__)))
     cfg.run.dir = str(run.path)
     seed_everything(cfg.run.seed)
     try:

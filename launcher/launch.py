@@ -1,7 +1,7 @@
 """`nemo-repro launch`: validate, render one script per stage, then submit (SLURM) or run (local).
 
     nemo-repro launch stages=[recycle,pretrain,evaluate] cluster=slurm cluster.account=A \\
-        cluster.partition=P container=nvcr.io/nvidia/nemo:25.07 launch.dry_run=true run.dir=runs/demo
+        cluster.partition=P container=registry.example.com/team/nemo-repro:0.1.0 launch.dry_run=true run.dir=runs/demo
 
 Leaves in run.dir: `<stage>.sbatch` (SLURM) or `<stage>.sh` (local) per stage, `submit.sh`
 (SLURM), one sub-folder per stage (its own run dir), `jobs.json` (submitted job ids, or

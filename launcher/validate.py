@@ -113,7 +113,7 @@ def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> lis
         if cluster.requires_container and not cfg.container:
             out.append(
                 "container is not set but cluster.requires_container=true (jobs run in pyxis containers): "
-                "pass container=<image>, e.g. container=nvcr.io/nvidia/nemo:25.07, or cluster.requires_container=false to run on the hosts"
+                "pass container=<image>, the project image `make image` builds (docker/Dockerfile), or cluster.requires_container=false to run on the hosts"
             )
     if "pretrain" in cfg.stages:
         tp = cfg.pretrain.tensor_model_parallel_size

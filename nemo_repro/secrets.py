@@ -64,8 +64,20 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# Loggers of the HTTP stack that write request URLs; filtered at the source too, so that processes
+# without our handlers (Ray workers running the openai generator) redact as well.
+HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "openai._base_client")
+
+
+def _add_filter(target: logging.Logger | logging.Handler) -> None:
+    if not any(isinstance(f, RedactingFilter) for f in target.filters):
+        target.addFilter(RedactingFilter())
+
+
 def install_log_redaction(logger: logging.Logger | None = None) -> None:
-    """Attach one `RedactingFilter` to every handler of `logger` (default: the root logger)."""
+    """Attach one `RedactingFilter` to every handler of `logger` (default: the root logger) and to the
+    HTTP stack's own loggers."""
     for handler in (logger or logging.getLogger()).handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+        _add_filter(handler)
+    for name in HTTP_LOGGERS:
+        _add_filter(logging.getLogger(name))

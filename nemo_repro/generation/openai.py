@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from tqdm.auto import tqdm
 
 from nemo_repro.generation.base import Prompt, SamplingConfig, is_chat
-from nemo_repro.secrets import redact
+from nemo_repro.secrets import install_log_redaction, redact
 
 NO_KEY = "EMPTY"  # what servers started without --api-key accept
 
@@ -42,6 +42,7 @@ class OpenAIGenerator:
         timeout: float = 600.0,
         progress: bool = False,
     ) -> None:
+        install_log_redaction()  # also in Ray workers, where the stage's log handlers do not exist
         if max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests={max_concurrent_requests} must be >= 1")
         self.model = model

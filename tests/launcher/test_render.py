@@ -23,7 +23,7 @@ CASES = {
     # Multi-node SLURM with pyxis: every stage, TP=2, extra mounts, env and srun args.
     "slurm_pyxis": [
         "cluster=slurm", "cluster.account=acct", "cluster.partition=batch", "cluster.nodes=2", "cluster.time=02:00:00",
-        "container=nvcr.io/nvidia/nemo:25.07", "container_mounts=[/lustre/data:/data]", "+env_vars.HF_HOME=/data/hf",
+        "container=registry.example.com/team/nemo-repro:0.1.0", "container_mounts=[/lustre/data:/data]", "+env_vars.HF_HOME=/data/hf",
         "cluster.srun_args=['--mpi=pmix']", "pretrain.tensor_model_parallel_size=2", "pretrain.train_iters=500",
         "evaluate.data_dir=/data/eval", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true",
         # A relative input (made absolute against the workdir and mounted), a model folder outside every mount,
@@ -76,7 +76,7 @@ def test_pyxis_flags_only_with_a_container():
         text = with_container[f"{stage}.sbatch"]
         srun_count = text.count("\nsrun ")
         assert srun_count >= 1
-        assert text.count("--container-image=nvcr.io/nvidia/nemo:25.07") == srun_count
+        assert text.count("--container-image=registry.example.com/team/nemo-repro:0.1.0") == srun_count
         assert text.count("--no-container-mount-home") == srun_count
         assert "--container-mounts=/lustre/data:/data,/results/demo:/results/demo,/work/project:/work/project" in text
         assert "--container-workdir=/results/demo" in text
@@ -150,3 +150,9 @@ def test_multi_node_rl_launcher_takes_its_node_rank_inside_the_step(tmp_path):
     assert "--machine_rank=1" in args and "--main_process_ip=node-a" in args and "--num_processes=16" in args
     assert "--use_fsdp" in args and "--mixed_precision=bf16" in args
     assert args[-5:] == ["rl", "run.dir=/results/demo/rl", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true"]
+
+
+def test_evaluate_asks_for_one_gpu_and_shares_the_node():
+    text = _rendered("slurm_pyxis")["evaluate.sbatch"]
+    assert "#SBATCH --gpus-per-node=1\n" in text and "--exclusive" not in text
+    assert "#SBATCH --exclusive" in _rendered("slurm_pyxis")["pretrain.sbatch"]

@@ -81,3 +81,13 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
         _add_filter(handler)
     for name in HTTP_LOGGERS:
         _add_filter(logging.getLogger(name))
+    _redact_loguru()
+
+
+def _redact_loguru() -> None:
+    """NeMo Curator logs through loguru (its client's retry warnings carry the SDK's error text)."""
+    try:
+        from loguru import logger
+    except ImportError:
+        return
+    logger.configure(patcher=lambda record: record.update(message=redact(record["message"])))

@@ -96,6 +96,21 @@ def test_log_filter_redacts_messages_arguments_and_tracebacks():
     assert record.getMessage() == 'HTTP Request: POST http://***@h/v1 "200"'
 
 
+def test_loguru_lines_are_redacted_too():
+    from loguru import logger
+
+    from nemo_repro.secrets import install_log_redaction
+
+    install_log_redaction()
+    lines: list[str] = []
+    sink = logger.add(lines.append, format="{message}")
+    try:
+        logger.warning(f"Error details: cannot reach http://u:{URL_SECRET}@h/v1")
+    finally:
+        logger.remove(sink)
+    assert lines == ["Error details: cannot reach http://***@h/v1\n"]
+
+
 def test_openai_key_comes_from_the_named_env_var_and_errors_name_the_redacted_url(server, monkeypatch):
     monkeypatch.setenv("MY_SERVER_KEY", ENV_SECRET)
     chat = [[{"role": "user", "content": "hi"}]]

@@ -6,7 +6,10 @@ VENV   := .venv
 STAMP  := $(VENV)/.installed
 PIP    := $(VENV)/bin/pip
 
-.PHONY: venv test lint quickstart bench clean
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' nemo_repro/__init__.py)
+IMAGE  ?= nemo-repro:$(VERSION)
+
+.PHONY: venv test lint quickstart bench image clean
 
 venv: $(STAMP)
 
@@ -28,6 +31,10 @@ quickstart: venv
 
 bench: venv
 	@for b in bench/bench_*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+# The project image for SLURM/pyxis jobs (docker/Dockerfile); push it and pass container=<its name>.
+image:
+	docker build -f docker/Dockerfile -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -102,7 +102,10 @@ def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
     options: dict[str, Any] = {
         "hf": {"batch_size": cfg.generation_batch_size},
         "vllm": {},
-        "openai": {"base_url": cfg.base_url, "max_concurrent_requests": cfg.max_concurrent_requests},
+        "openai": {
+            "base_url": cfg.base_url, "max_concurrent_requests": cfg.max_concurrent_requests, "api_key_env": cfg.api_key_env,
+            "timeout": cfg.request_timeout_s, "max_retries": cfg.max_retries, "base_delay": cfg.retry_base_delay_s,
+        },
     }[cfg.backend]
     return GeneratorSpec(cfg.backend, cfg.rephraser, cfg.sampling, options, cfg.gpus_per_worker)
 

@@ -1,7 +1,7 @@
 """`nemo-repro launch`: validate, render one script per stage, then submit (SLURM) or run (local).
 
     nemo-repro launch stages=[recycle,pretrain,evaluate] cluster=slurm cluster.account=A \\
-        cluster.partition=P container=nvcr.io/nvidia/nemo:25.07 launch.dry_run=true run.dir=runs/demo
+        cluster.partition=P container=registry.example.com/team/nemo-repro:0.1.0 launch.dry_run=true run.dir=runs/demo
 
 Leaves in run.dir: `<stage>.sbatch` (SLURM) or `<stage>.sh` (local) per stage, `submit.sh`
 (SLURM), one sub-folder per stage (its own run dir), `jobs.json` (submitted job ids, or
@@ -23,9 +23,9 @@ from typing import Callable, Optional
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.root import RootConfig
 from nemo_repro.runs import RunDir, write_atomic
-from launcher.overrides import stage_overrides
+from launcher.overrides import hydra_value, stage_overrides
 from launcher.scripts import Context, local_script, sbatch_script, submit_script
-from launcher.validate import validate
+from launcher.validate import check_folder, validate
 from launcher.wiring import wire
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def render(cfg: RootConfig, ctx: Context) -> dict[str, str]:
     """File name -> text of every script for the (wired) config: one per stage, plus submit.sh on SLURM."""
     files = {}
     for stage in cfg.stages:
-        overrides = [f"run.dir={ctx.run_dir / stage}", *stage_overrides(cfg, stage)]
+        overrides = [f"run.dir={hydra_value(str(ctx.run_dir / stage))}", *stage_overrides(cfg, stage)]
         make = sbatch_script if cfg.cluster.type == "slurm" else local_script
         files[script_name(cfg, stage)] = make(cfg, stage, overrides, ctx)
     if cfg.cluster.type == "slurm":
@@ -102,17 +102,22 @@ def launch(
     `launch.dry_run=true` stops after writing and printing the scripts. Raises `ConfigError`
     (listing every problem) before anything is written when the config cannot launch.
     """
+    check_folder("run.dir", run_dir)
+    check_folder("the working directory", workdir or "")
     run_dir = Path(run_dir).resolve()
-    wired = wire(cfg, run_dir)
-    validate(wired, run_dir)
+    workdir = (workdir or Path.cwd()).resolve()
+    wired = wire(cfg, run_dir, workdir)
+    validate(wired, run_dir, workdir)
     uses_host = wired.cluster.type == "local" or not wired.container
-    ctx = Context(run_dir=run_dir, workdir=(workdir or Path.cwd()).resolve(), bin_dir=Path(sys.executable).parent if uses_host else None)
+    ctx = Context(run_dir=run_dir, workdir=workdir, bin_dir=Path(sys.executable).parent if uses_host else None)
     files = render(wired, ctx)
-    for stage in wired.stages:
-        (run_dir / stage).mkdir(parents=True, exist_ok=True)
+    # Scripts and run dirs are the user's (and the group's), never world-readable.
+    for folder in (run_dir, *(run_dir / stage for stage in wired.stages)):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o750)
     for name, text in files.items():
         write_atomic(run_dir / name, text)
-        (run_dir / name).chmod(0o755)
+        (run_dir / name).chmod(0o750)
     result = LaunchResult(run_dir, {s: run_dir / script_name(wired, s) for s in wired.stages})
     if wired.launch.dry_run:
         for name, text in files.items():

@@ -28,7 +28,9 @@ RUN_KEYS = ("seed", "log_level", "progress")
 
 
 def _quote(text: str) -> str:
-    """Single-quote for Hydra: backslashes are doubled only before a quote or at the end."""
+    """Single-quote for Hydra: backslashes are doubled only before a quote or at the end; `${` is
+    escaped, since the value is already resolved and must not be interpolated again by the stage."""
+    text = re.sub(r"(\\*)\$\{", lambda m: m.group(1) * 2 + "\\${", text)
     text = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", text)
     text = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, text)
     return f"'{text}'"

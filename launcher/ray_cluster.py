@@ -2,6 +2,17 @@
 between `ray start` on every node and the pipeline, so no stage starts on half a cluster.
 
     python -m launcher.ray_cluster --address=HOST:PORT --nodes=N --timeout=600
+
+Why not NeMo Curator 1.4's `SlurmRayClient` (nemo_curator/core/client.py), read against this job layout:
+- it runs `ray stop --force` on every node at start (`cleanup_on_start`), killing any other Ray of the same
+  user there, e.g. another job's on a node shared without `--exclusive`;
+- workers learn the head's port from a file in `RAY_PORT_BROADCAST_DIR`, default `/tmp`: node-local, so on
+  several nodes they wait 600 s and fail unless the user sets a shared folder;
+- it binds the Ray dashboard to 0.0.0.0, and starts no per-job token auth (this script does);
+- every node runs the driver program itself and workers `sys.exit` from inside `start()`, so each node would
+  run `nemo-repro recycle` (config, run dir, checks) only to leave it mid-way.
+So the sbatch script starts head and workers with `ray start` (a per-job token, explicit port), and this
+module only waits for them; the driver attaches through `RAY_ADDRESS` as Curator's executors expect.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ How each stage starts its processes:
 - pretrain: SLURM starts one task per GPU (`--ntasks-per-node=gpus_per_node`); each
   task takes its rank and world size from SLURM (`SLURM_PROCID`, `SLURM_NTASKS`,
   `SLURM_LOCALID`) and meets the others at `MASTER_ADDR:MASTER_PORT`. Locally: torchrun.
-- evaluate: one process on one node.
+- evaluate: one process on one node, one GPU (not the whole node).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from nemo_repro.config.root import RootConfig
+from launcher.mounts import container_mounts
 
 CONT = " \\\n    "
 HEAD_NODE = 'head_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)'
@@ -46,13 +47,30 @@ def _cli(stage: str, overrides: list[str], launcher: tuple[str, ...] = ("python"
     return [*launcher[:-1], f"{launcher[-1]} -m nemo_repro.cli {stage}", *(shlex.quote(o) for o in overrides)]
 
 
+def secret_names(cfg: RootConfig) -> list[str]:
+    """Environment variables the jobs take by name from the launching shell: `secret_env_vars`, plus the
+    openai backend's key variable when recycle runs against a server."""
+    names = list(cfg.secret_env_vars)
+    if "recycle" in cfg.stages and cfg.recycle.backend == "openai" and cfg.recycle.api_key_env not in names:
+        names.append(cfg.recycle.api_key_env)
+    return names
+
+
 def _preamble(cfg: RootConfig, ctx: Context) -> list[str]:
     lines = ["set -euo pipefail", ""]
     if cfg.cluster.type == "local":
         lines.insert(1, f"cd {shlex.quote(str(ctx.workdir))}")
     if not (cfg.cluster.type == "slurm" and cfg.container) and ctx.bin_dir is not None:
         lines.append(f'export PATH={shlex.quote(str(ctx.bin_dir))}:"$PATH"')
+    if cfg.launch.code_mount:
+        # The source folder (mounted at the same path) wins over any installed copy; the stage checks the stack.
+        lines += [f'export PYTHONPATH={shlex.quote(str(cfg.launch.code_mount))}"${{PYTHONPATH:+:$PYTHONPATH}}"', "export NEMO_REPRO_CHECK_STACK=1"]
     lines += [f"export {k}={shlex.quote(str(v))}" for k, v in cfg.env_vars.items()]
+    names = secret_names(cfg)
+    if names:
+        # Passed by name: sbatch exports the submitting shell's environment to the job, srun and pyxis pass it on.
+        lines.append("# Credentials come from the environment the job was started from, never from this file.")
+        lines += [f'if [ -z "${{{n}:-}}" ]; then echo "{n} is not set: export it before launching" >&2; exit 2; fi' for n in names]
     return lines
 
 
@@ -108,6 +126,7 @@ def stage_nodes(cfg: RootConfig, stage: str) -> int:
 
 def _sbatch_lines(cfg: RootConfig, stage: str, ctx: Context) -> list[str]:
     c = cfg.cluster
+    evaluate = stage == "evaluate"  # one lm-eval process on one GPU: no whole node
     opts = [
         f"--job-name={c.job_name_prefix}{stage}",
         f"--partition={c.partition}",
@@ -117,10 +136,10 @@ def _sbatch_lines(cfg: RootConfig, stage: str, ctx: Context) -> list[str]:
         f"--ntasks-per-node={c.gpus_per_node if stage == 'pretrain' else 1}",
     ]
     if c.request_gpus:
-        opts.append(f"--gpus-per-node={c.gpus_per_node}")
+        opts.append(f"--gpus-per-node={1 if evaluate else c.gpus_per_node}")
     if c.cpus_per_task is not None:
         opts.append(f"--cpus-per-task={c.cpus_per_task}")
-    if c.exclusive:
+    if c.exclusive and not evaluate:
         opts.append("--exclusive")
     # append: the background Ray/worker steps and the driver write to the same log; with the default
     # truncate mode each step writes at its own offset and they overwrite each other's lines
@@ -132,8 +151,13 @@ def _srun(cfg: RootConfig, ctx: Context, flags: str, command: list[str]) -> str:
     """`srun <flags>`, the cluster's srun_args, the pyxis flags when a container is set, then the command."""
     lines = [" ".join(["srun", flags, *(shlex.quote(a) for a in cfg.cluster.srun_args)])]
     if cfg.container:
-        mounts = [*cfg.container_mounts, f"{ctx.run_dir}:{ctx.run_dir}"]
-        lines += [shlex.quote(f"--container-image={cfg.container}"), shlex.quote(f"--container-mounts={','.join(mounts)}"), "--no-container-mount-home"]
+        mounts = container_mounts(cfg, ctx.run_dir)
+        lines += [
+            shlex.quote(f"--container-image={cfg.container}"),
+            shlex.quote(f"--container-mounts={','.join(mounts)}"),
+            shlex.quote(f"--container-workdir={ctx.run_dir}"),
+            "--no-container-mount-home",
+        ]
     return CONT.join(lines + command)
 
 

@@ -6,23 +6,24 @@ a config in one pass instead of one submission attempt per mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
+from typing import Any, Iterator
 
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.root import RootConfig
-from launcher.wiring import HANDOFFS, PATH_KEYS, canonical_order, get_key, path_exists, produced, reads_recycled_blend, recycle_tokenizer
+from nemo_repro.secrets import redact
+from launcher.mounts import auto_mounts, exists_on_host
+from launcher.wiring import HANDOFFS, PATH_KEYS, canonical_order, get_key, is_path_value, produced, reads_recycled_blend, recycle_tokenizer
 
-
-def _host_path(path: str, mounts: list[str]) -> str:
-    """Where a container path lives on the host, through `container_mounts` (`src:dst[:flags]`)."""
-    for mount in mounts:
-        src, _, rest = mount.partition(":")
-        dst = rest.split(":")[0] or src
-        if path == dst or path.startswith(dst.rstrip("/") + "/"):
-            return src + path[len(dst.rstrip("/")) :]
-    return path
+# Values of `#SBATCH` options: sbatch parses those lines itself, so only plain words pass.
+_SBATCH_WORD = re.compile(r"[A-Za-z0-9_.:,@+/\-]*")
+_SBATCH_KEYS = ("cluster.partition", "cluster.account", "cluster.time", "cluster.job_name_prefix")
+# In #SBATCH --chdir/--output paths, whitespace and quotes would split the option and `%` is a filename pattern.
+_SBATCH_PATH_BAD = re.compile(r"[\s'\"\\%]")
+_LINE_BREAKING = ("\n", "\r", "\0")
 
 
 def _tokenizer_mismatch(cfg: RootConfig, run_dir: Path) -> list[str]:
@@ -36,12 +37,63 @@ def _tokenizer_mismatch(cfg: RootConfig, run_dir: Path) -> list[str]:
     ]
 
 
-def problems(cfg: RootConfig, run_dir: Path) -> list[str]:
+def _leaves(node: Any, key: str) -> Iterator[tuple[str, Any]]:
+    """(key, value) of every scalar in the config, with list items as `key[i]` and dict items as `key.name`."""
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            yield from _leaves(getattr(node, f.name), f"{key}.{f.name}" if key else f.name)
+    elif isinstance(node, dict):
+        for name, value in node.items():
+            yield f"{key}.{name}", name
+            yield from _leaves(value, f"{key}.{name}")
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _leaves(value, f"{key}[{i}]")
+    else:
+        yield key, node
+
+
+def rendering_problems(cfg: RootConfig, run_dir: Path, workdir: Path) -> list[str]:
+    """Values that could break out of their place in a script. Every value reaches the scripts shell-quoted
+    (and Hydra-quoted in overrides), so what remains to refuse is what quoting cannot carry: line breaks
+    and NUL anywhere, non-words in `#SBATCH` lines, and `,`/`:` in container mounts."""
+    out = []
+    values = [*_leaves(cfg, ""), ("run.dir", str(run_dir)), ("the working directory", str(workdir))]
+    for key, value in values:
+        if isinstance(value, str) and any(c in value for c in _LINE_BREAKING):
+            out.append(f"{key} contains a line break or NUL, which no job script can carry: remove it")
+        elif isinstance(value, str) and redact(value) != value:
+            out.append(
+                f"{key} holds a URL with credentials, which would be written into the job scripts: remove them from the URL "
+                "and pass the key by name (recycle.api_key_env for the openai backend, secret_env_vars for others)"
+            )
+    if cfg.cluster.type != "slurm":
+        return out
+    for key in _SBATCH_KEYS:
+        value = get_key(cfg, key)
+        if value is not None and not _SBATCH_WORD.fullmatch(str(value)):
+            out.append(f"{key}={value!r} has characters an #SBATCH line cannot hold: use letters, digits and . : , @ + / _ -")
+    for key, value in (("run.dir", str(run_dir)), ("the working directory", str(workdir))):
+        if _SBATCH_PATH_BAD.search(value):
+            out.append(f"{key}={value!r} has whitespace, a quote, a backslash or %, which #SBATCH --chdir/--output cannot hold: pick another folder")
+    if cfg.container:
+        for i, mount in enumerate(cfg.container_mounts):
+            if "," in mount:
+                out.append(f"container_mounts[{i}]={mount!r} contains `,`, which separates pyxis mounts: rename the folder")
+        for key, folder in auto_mounts(cfg, run_dir):
+            if "," in folder or ":" in folder:
+                out.append(f"{key}={folder!r} must be mounted into the container, and pyxis mounts cannot hold `,` or `:`: use another path")
+    return out
+
+
+def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> list[str]:
     """Every problem with `cfg` for launching into `run_dir`; empty when it is ready to go.
 
     `cfg` is the wired config (`launcher.wiring.wire`), so keys fed by earlier stages are set.
     """
-    out: list[str] = []
+    out: list[str] = rendering_problems(cfg, run_dir, (workdir or Path.cwd()).resolve())
+    if out:  # the checks below touch the file system with these values
+        return out
     cluster = cfg.cluster
     if not cfg.stages:
         out.append("stages is empty: list the stages to run, e.g. stages=[recycle,pretrain,evaluate]")
@@ -61,7 +113,7 @@ def problems(cfg: RootConfig, run_dir: Path) -> list[str]:
         if cluster.requires_container and not cfg.container:
             out.append(
                 "container is not set but cluster.requires_container=true (jobs run in pyxis containers): "
-                "pass container=<image>, e.g. container=nvcr.io/nvidia/nemo:25.07, or cluster.requires_container=false to run on the hosts"
+                "pass container=<image>, the project image `make image` builds (docker/Dockerfile), or cluster.requires_container=false to run on the hosts"
             )
     if "pretrain" in cfg.stages:
         tp = cfg.pretrain.tensor_model_parallel_size
@@ -88,15 +140,23 @@ def problems(cfg: RootConfig, run_dir: Path) -> list[str]:
                         f"or run {feeder.producer} before {stage} in stages"
                     )
                 continue
+            if not is_path_value(cfg, key):
+                continue
             path = str(value)
-            if path in coming or path_exists(_host_path(path, cfg.container_mounts)):
+            if path in coming or exists_on_host(path, cfg.container_mounts):
                 continue
             out.append(f"{key}={path} does not exist and no earlier stage produces it: fix the path or run the stage that writes it first")
     return out
 
 
-def validate(cfg: RootConfig, run_dir: Path) -> None:
+def check_folder(key: str, path: str | Path) -> None:
+    """Refuse a line break or NUL in a folder before the file system sees it (Python raises on a NUL)."""
+    if any(c in str(path) for c in _LINE_BREAKING):
+        raise ConfigError(f"launch cannot start:\n  - {key} contains a line break or NUL, which no job script can carry: remove it")
+
+
+def validate(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> None:
     """Raise one `ConfigError` listing every problem, before anything is written or submitted."""
-    found = problems(cfg, run_dir)
+    found = problems(cfg, run_dir, workdir)
     if found:
         raise ConfigError("launch cannot start:\n  - " + "\n  - ".join(found))

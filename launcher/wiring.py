@@ -9,7 +9,6 @@ unset; a value the user set explicitly always wins.
 from __future__ import annotations
 
 import copy
-import glob
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ class Handoff:
 
 
 HANDOFFS: tuple[Handoff, ...] = (
-    Handoff("rl", "final", "recycle.rephraser", required=False),
+    Handoff("rl", "final", "recycle.rephraser", required=True),
     Handoff("recycle", "megatron/blend.json", "pretrain.data", required=False),
     Handoff("pretrain", "checkpoints", "evaluate.model", required=True),
 )
@@ -46,6 +45,34 @@ PATH_KEYS: dict[str, tuple[str, ...]] = {
     "pretrain": ("pretrain.data", "pretrain.tokenizer"),
     "evaluate": ("evaluate.model", "evaluate.data_dir"),
 }
+
+
+# Further keys that name files or folders when set (checked when the stage reads them, not by the launcher);
+# each with the values that are words, not paths.
+OTHER_PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "recycle.tokenizer": (),
+    "recycle.quality_model": ("sample",),
+    "recycle.semantic_model": ("none",),
+    "rl.rewards.quality_model": (),
+    "rl.rewards.semantic_model": (),
+    "rl.rewards.structure_judge_model": (),
+}
+
+
+def is_path_value(cfg: RootConfig, key: str) -> bool:
+    """Whether the key's current value names a host path (not null, not a word like `sample`,
+    not the served model name of the openai backend)."""
+    value = get_key(cfg, key)
+    if value is None or value in OTHER_PATH_KEYS.get(key, ()):
+        return False
+    return not (key == "recycle.rephraser" and cfg.recycle.backend == "openai")
+
+
+def path_keys(cfg: RootConfig) -> list[str]:
+    """Every path-valued key of the stages in `cfg.stages`."""
+    keys = [k for stage in cfg.stages for k in PATH_KEYS[stage]]
+    keys += [k for k in OTHER_PATH_KEYS if k.split(".")[0] in cfg.stages]
+    return [k for k in keys if is_path_value(cfg, k)]
 
 
 def get_key(cfg: RootConfig, key: str) -> Any:
@@ -75,9 +102,17 @@ def reads_recycled_blend(cfg: RootConfig, run_dir: Path) -> bool:
     return "recycle" in cfg.stages and cfg.pretrain.data == str(run_dir / "recycle" / "megatron" / "blend.json")
 
 
-def wire(cfg: RootConfig, run_dir: Path) -> RootConfig:
-    """A copy of `cfg` whose unset consumer keys point at the outputs of earlier stages."""
+def wire(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> RootConfig:
+    """A copy of `cfg` whose relative paths are absolute (against `workdir`, default the current folder)
+    and whose unset consumer keys point at the outputs of earlier stages."""
     wired = copy.deepcopy(cfg)
+    base = Path(workdir or Path.cwd()).resolve()
+    # Jobs run in other folders (and containers): a relative path would resolve against the wrong one.
+    for key in path_keys(wired):
+        value = str(get_key(wired, key))
+        absolute = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+        if absolute != value:
+            set_key(wired, key, absolute)
     for h in HANDOFFS:
         consumer_stage = h.consumer.split(".")[0]
         if consumer_stage not in wired.stages or h.producer not in wired.stages:
@@ -88,11 +123,6 @@ def wire(cfg: RootConfig, run_dir: Path) -> RootConfig:
     if reads_recycled_blend(wired, run_dir) and wired.pretrain.tokenizer is None:
         wired.pretrain.tokenizer = recycle_tokenizer(wired)
     return wired
-
-
-def path_exists(value: str) -> bool:
-    """A file, folder or glob that matches something; or a Megatron `.bin/.idx` prefix."""
-    return bool(glob.glob(os.path.expanduser(value))) or os.path.exists(os.path.expanduser(value) + ".idx")
 
 
 def canonical_order(stages: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ import threading
 from typing import Callable, Sequence
 
 from nemo_repro.config.fields import ConfigError
+from nemo_repro.config.root import STAGES
 from nemo_repro.runs import UsageError
 
 log = logging.getLogger("nemo_repro.cli")
@@ -88,6 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         node = raw if args.cfg == "all" or args.subcommand not in raw else OmegaConf.create({args.subcommand: raw[args.subcommand], "run": raw.run})
         print(OmegaConf.to_yaml(node, resolve=True), end="")
         return 0
+    if args.subcommand in STAGES:
+        from nemo_repro.stack_check import StackMismatch, check_if_asked
+
+        try:
+            check_if_asked()
+        except StackMismatch as exc:
+            print(f"nemo-repro {args.subcommand}: {exc}", file=sys.stderr)
+            return 3
     logging.basicConfig(level=cfg.run.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg.run.progress = cfg.run.progress and sys.stderr.isatty()  # no bars in redirected logs
@@ -96,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"nemo-repro {args.subcommand}: {exc}", file=sys.stderr)
         return 2
+    # Which copy of the code ran (image install, code mount, checkout) is the first thing to know on a cluster.
+    log.info("nemo_repro from %s", os.path.dirname(os.path.abspath(__file__)))
     cfg.run.dir = str(run.path)
     seed_everything(cfg.run.seed)
     previous_sigterm = _sigterm_raises()

@@ -25,6 +25,8 @@ from typing import Any, Mapping
 
 from omegaconf import DictConfig, OmegaConf
 
+from nemo_repro.secrets import install_log_redaction, redact_config
+
 log = logging.getLogger(__name__)
 
 
@@ -235,7 +237,10 @@ class RunDir:
         rerun is incompatible (unless `run.resume=false`, which moves the old folder aside and starts over)."""
         path = Path(run_dir) if run_dir else default_run_dir(base, subcommand)
         rank = global_rank()
-        path.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
+        path.mkdir(parents=True, exist_ok=True)  # every rank calls this
+        if created:
+            path.chmod(0o750)  # runs hold data, models and logs: not world-readable
         run = cls(path, subcommand, rank)
         if rank == 0:
             resolved = OmegaConf.to_container(raw_cfg, resolve=True)
@@ -251,7 +256,7 @@ class RunDir:
                     _unlock(old_fd)
                 _check_resume(path, subcommand, invariants)
                 write_atomic(path / "run.json", json.dumps({"subcommand": subcommand, "invariant": invariants}, indent=1) + "\n")
-                write_atomic(path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(resolved)))
+                write_atomic(path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(redact_config(resolved))))
             except BaseException:
                 run.close()
                 raise
@@ -261,6 +266,7 @@ class RunDir:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
         run._handler = handler
+        install_log_redaction()
         return run
 
     def write_report(self, markdown: str, name: str = "report.md") -> Path:

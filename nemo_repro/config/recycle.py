@@ -5,6 +5,7 @@ stages of `method` on a NeMo Curator executor, and commits each shard's outputs
 atomically under `run.dir` (`recycled/`, `filtered/`, `rejects/`, `megatron/`).
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -57,6 +58,19 @@ class RecycleConfig:
 
     max_concurrent_requests: int = 8
     """`openai` backend: requests in flight per worker."""
+
+    api_key_env: str = "OPENAI_API_KEY"
+    """`openai` backend: name of the environment variable holding the server's API key (never the key itself;
+    unset or empty sends `EMPTY`, which servers started without a key accept)."""
+
+    request_timeout_s: float = 600.0
+    """`openai` backend: seconds one request may take before it counts as failed."""
+
+    max_retries: int = 3
+    """`openai` backend: retries of a request after a rate-limit or connection error (exponential backoff)."""
+
+    retry_base_delay_s: float = 1.0
+    """`openai` backend: first backoff delay in seconds; it doubles with each retry."""
 
     gpus_per_worker: float = 0.0
     """GPUs reserved for each generating worker (`Resources(gpus=...)`); 0 on CPU."""
@@ -125,9 +139,12 @@ class RecycleConfig:
             check_choice("recycle.stage", self.stage, STAGES)
         for key in ("segment_chars", "max_doc_chars", "shard_docs", "generation_batch_size", "max_concurrent_requests", "sample_docs"):
             check_positive(f"recycle.{key}", getattr(self, key))
-        for key in ("shards_per_run", "min_common_english_words", "gpus_per_worker"):
+        for key in ("shards_per_run", "min_common_english_words", "gpus_per_worker", "max_retries", "retry_base_delay_s"):
             check_positive(f"recycle.{key}", getattr(self, key), allow_zero=True)
         check_positive("recycle.organic_to_recycled", self.organic_to_recycled)
+        check_positive("recycle.request_timeout_s", self.request_timeout_s)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            raise ConfigError(f"recycle.api_key_env={self.api_key_env!r} must be the NAME of an environment variable (letters, digits, _), not a key")
         if self.segment_chars > self.max_doc_chars:
             raise ConfigError(f"recycle.segment_chars={self.segment_chars} must not exceed recycle.max_doc_chars={self.max_doc_chars}")
         if self.semantic_model == "none" and self.min_semantic_f1 is not None:

@@ -1,17 +1,19 @@
 """The whole configuration: one group per stage plus the cluster, NeMo-launcher style."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 from nemo_repro.config.cluster import ClusterConfig
 from nemo_repro.config.evaluate import EvaluateConfig
-from nemo_repro.config.fields import check_choice
+from nemo_repro.config.fields import ConfigError, check_choice
 from nemo_repro.config.launch import LaunchConfig
 from nemo_repro.config.pretrain import PretrainConfig
 from nemo_repro.config.quickstart import QuickstartConfig
 from nemo_repro.config.recycle import RecycleConfig
 from nemo_repro.config.rl import RLConfig
 from nemo_repro.config.run import RunConfig
+from nemo_repro.secrets import is_secret_name
 
 STAGES = ("rl", "recycle", "pretrain", "evaluate")
 
@@ -55,8 +57,23 @@ class RootConfig:
     """Parent folder of default run directories."""
 
     env_vars: dict[str, str] = field(default_factory=dict)
-    """Environment variables exported in every job."""
+    """Environment variables exported in every job. Their values are written into the job scripts and
+    `config.yaml`, so credentials are refused here: list their names in `secret_env_vars`."""
+
+    secret_env_vars: list[str] = field(default_factory=list)
+    """Names of environment variables holding credentials (API keys, tokens) that jobs take from the
+    environment `nemo-repro launch` runs in, by name only: the scripts check they are set, never hold a value.
+    `recycle.api_key_env` is added when recycle runs with `recycle.backend=openai`."""
 
     def __post_init__(self) -> None:
         for i, stage in enumerate(self.stages):
             check_choice(f"stages[{i}]", stage, STAGES)
+        for name in self.env_vars:
+            if is_secret_name(str(name)):
+                raise ConfigError(
+                    f"env_vars.{name} looks like a credential, and env_vars values land in config.yaml and every job script: "
+                    f"drop it from env_vars, export {name} in the shell you launch from, and pass secret_env_vars=[{name}]"
+                )
+        for i, name in enumerate(self.secret_env_vars):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
+                raise ConfigError(f"secret_env_vars[{i}] must be the NAME of an environment variable (letters, digits, _), not a value")

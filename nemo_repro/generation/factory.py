@@ -15,7 +15,7 @@ def build_generator(backend: str, model: str, **options: Any) -> Generator:
 
     - hf: `batch_size`, `device`, `dtype`, `progress`
     - vllm: `tensor_parallel_size`, `dtype`, `progress`, any `vllm.LLM` argument
-    - openai: `base_url`, `api_key`, `max_concurrent_requests`, `max_retries`, `base_delay`, `timeout`, `progress`
+    - openai: `base_url`, `api_key_env`, `max_concurrent_requests`, `max_retries`, `base_delay`, `timeout`, `progress`
     """
     if backend == "hf":
         from nemo_repro.generation.hf import HFGenerator

@@ -6,6 +6,7 @@ import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from launcher.overrides import hydra_value, stage_overrides
 from nemo_repro.config.loader import load_config
@@ -21,7 +22,9 @@ scalars = st.one_of(
 
 
 def _parse(value_text: str):
-    return PARSER.parse_override(f"key={value_text}").value()
+    """What the stage sees: Hydra's parse of the override, then OmegaConf's resolution of the composed config."""
+    parsed = PARSER.parse_override(f"key={value_text}").value()
+    return OmegaConf.to_container(OmegaConf.create({"key": parsed}), resolve=True)["key"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -35,7 +38,7 @@ def test_hydra_value_parses_back_to_the_same_value(value):
 
 def test_hydra_value_quotes_what_would_change_type():
     assert hydra_value("/abs/path-1.json") == "/abs/path-1.json"
-    for text in ("true", "Null", "1e3", "04:00:00", "a b", "x,y", "${oc.env:HOME}", ""):
+    for text in ("true", "Null", "1e3", "04:00:00", "a b", "x,y", "${oc.env:HOME}", "a\\${x}", "\\\\${y}", "${z", "$(touch x)", ""):
         assert hydra_value(text).startswith("'"), text
         assert _parse(hydra_value(text)) == text
     with pytest.raises(TypeError, match="dict key"):

@@ -23,14 +23,18 @@ CASES = {
     # Multi-node SLURM with pyxis: every stage, TP=2, extra mounts, env and srun args.
     "slurm_pyxis": [
         "cluster=slurm", "cluster.account=acct", "cluster.partition=batch", "cluster.nodes=2", "cluster.time=02:00:00",
-        "container=nvcr.io/nvidia/nemo:25.07", "container_mounts=[/lustre/data:/data]", "+env_vars.HF_HOME=/data/hf",
+        "container=registry.example.com/team/nemo-repro:0.1.0", "container_mounts=[/lustre/data:/data]", "+env_vars.HF_HOME=/data/hf",
         "cluster.srun_args=['--mpi=pmix']", "pretrain.tensor_model_parallel_size=2", "pretrain.train_iters=500",
         "evaluate.data_dir=/data/eval", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true",
+        # A relative input (made absolute against the workdir and mounted), a model folder outside every mount,
+        # a credential passed by name, and the source mounted from the host.
+        "recycle.input=inputs/docs.jsonl", "pretrain.tokenizer=/models/gpt2", "secret_env_vars=[HF_TOKEN]",
+        "launch.code_mount=/work/project",
     ],
     # SLURM on the hosts (container null), CPU-only nodes: no pyxis flags, no GPU request, venv on PATH.
     "slurm_host": [
         "cluster=slurm", "cluster.account=acct", "cluster.partition=debug", "cluster.gpus_per_node=2",
-        "cluster.request_gpus=false", "cluster.exclusive=false", "cluster.requires_container=false",
+        "cluster.request_gpus=false", "cluster.exclusive=false", "cluster.requires_container=false", "container=null",
         "stages=[pretrain,evaluate]", "pretrain.train_iters=2", "evaluate.data_dir=/data/eval",
     ],
     # Local processes: torchrun for pretraining, accelerate for RL.
@@ -41,7 +45,7 @@ CASES = {
 @lru_cache(maxsize=None)
 def _rendered(case: str) -> dict[str, str]:
     cfg, _ = load_config(CASES[case], subcommand="launch")
-    return render(wire(cfg, RUN_DIR), CTX)
+    return render(wire(cfg, RUN_DIR, CTX.workdir), CTX)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -72,9 +76,10 @@ def test_pyxis_flags_only_with_a_container():
         text = with_container[f"{stage}.sbatch"]
         srun_count = text.count("\nsrun ")
         assert srun_count >= 1
-        assert text.count("--container-image=nvcr.io/nvidia/nemo:25.07") == srun_count
+        assert text.count("--container-image=registry.example.com/team/nemo-repro:0.1.0") == srun_count
         assert text.count("--no-container-mount-home") == srun_count
-        assert "--container-mounts=/lustre/data:/data,/results/demo:/results/demo" in text
+        assert "--container-mounts=/lustre/data:/data,/results/demo:/results/demo,/work/project:/work/project" in text
+        assert "--container-workdir=/results/demo" in text
         assert "export PATH=" not in text
     for text in _rendered("slurm_host").values():
         assert "--container" not in text
@@ -113,6 +118,7 @@ def test_dry_run_cli_contract_writes_scripts_and_submits_nothing(tmp_path, monke
     rc = main([
         "launch", "stages=[recycle,pretrain,evaluate]", "cluster=slurm", "cluster.account=A", "cluster.partition=P",
         "container=nvcr.io/nvidia/nemo:25.07", "launch.dry_run=true", f"run.dir={run_dir}", f"evaluate.data_dir={tmp_path}",
+        f"recycle.rephraser={tmp_path}",
     ])
     assert rc == 0
     assert sorted(p.name for p in run_dir.glob("*.sbatch")) == ["evaluate.sbatch", "pretrain.sbatch", "recycle.sbatch"]
@@ -124,7 +130,7 @@ def test_launch_without_sbatch_says_how_to_fix(tmp_path, monkeypatch):
     from nemo_repro.config.fields import ConfigError
 
     monkeypatch.setenv("PATH", str(tmp_path))
-    cfg, _ = load_config(["cluster=slurm", "cluster.account=A", "cluster.partition=P", "container=img", "stages=[recycle]"], "launch")
+    cfg, _ = load_config(["cluster=slurm", "cluster.account=A", "cluster.partition=P", "container=img", "stages=[recycle]", f"recycle.rephraser={tmp_path}"], "launch")
     with pytest.raises(ConfigError, match="sbatch.*not on PATH.*launch.dry_run=true"):
         launch(cfg, tmp_path / "run")
 
@@ -144,3 +150,9 @@ def test_multi_node_rl_launcher_takes_its_node_rank_inside_the_step(tmp_path):
     assert "--machine_rank=1" in args and "--main_process_ip=node-a" in args and "--num_processes=16" in args
     assert "--use_fsdp" in args and "--mixed_precision=bf16" in args
     assert args[-5:] == ["rl", "run.dir=/results/demo/rl", "rl.max_steps=50", "rl.bf16=true", "rl.fsdp=true"]
+
+
+def test_evaluate_asks_for_one_gpu_and_shares_the_node():
+    text = _rendered("slurm_pyxis")["evaluate.sbatch"]
+    assert "#SBATCH --gpus-per-node=1\n" in text and "--exclusive" not in text
+    assert "#SBATCH --exclusive" in _rendered("slurm_pyxis")["pretrain.sbatch"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 from pathlib import Path
 
@@ -56,14 +57,29 @@ def stages_ready():
         pytest.skip(f"stage subcommands not registered yet: {missing}")
 
 
+def _code_copy(dest: Path) -> Path:
+    """The source as a code mount carries it (what `launch.code_mount` points at), away from the test's checkout."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("nemo_repro", "curator_stages", "launcher", "conf"):
+        shutil.copytree(REPO / name, dest / name, ignore=ignore)
+    shutil.copy(REPO / "constraints.txt", dest / "constraints.txt")
+    return dest
+
+
 def test_pipeline_runs_on_real_slurm(local_slurm, stages_ready, tmp_path, monkeypatch, small_tokenizer_dir):
+    """pretrain -> evaluate with the code reached the way a container reaches it: the code mount on PYTHONPATH
+    (with the stack check on), from a copy of the source; not this checkout, not the test's PYTHONPATH."""
     from nemo_repro.evaluate.sample_tasks import write_sample_tasks
 
     monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
+    monkeypatch.delenv("PYTHONPATH", raising=False)  # sbatch exports the submitting environment to the jobs
+    code = _code_copy(tmp_path / "code")
     tasks = write_sample_tasks(tmp_path / "tasks", n_per_task=8)
-    cfg = _config([f"evaluate.data_dir={tasks}", f"pretrain.tokenizer={small_tokenizer_dir}"])
+    cfg = _config([f"evaluate.data_dir={tasks}", f"pretrain.tokenizer={small_tokenizer_dir}", f"launch.code_mount={code}"])
     run_dir = tmp_path / "run"
-    result = launch(cfg, run_dir, workdir=REPO)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    result = launch(cfg, run_dir, workdir=workdir)
     assert list(result.job_ids) == ["pretrain", "evaluate"]
     states = local_slurm.wait(list(result.job_ids.values()), timeout_s=240)
     assert list(states.values()) == ["COMPLETED", "COMPLETED"], f"{states}\n{_slurm_log(run_dir)}"
@@ -80,6 +96,8 @@ def test_pipeline_runs_on_real_slurm(local_slurm, stages_ready, tmp_path, monkey
     assert (pretrain / "logs" / "pretrain.rank1.log").is_file(), _slurm_log(run_dir)
     results = json.loads((run_dir / "evaluate" / "results.json").read_text())
     assert results, "evaluation wrote its results"
+    for stage in ("pretrain", "evaluate"):
+        assert f"nemo_repro from {code}/nemo_repro" in (run_dir / stage / "logs" / f"{stage}.log").read_text(), "ran the mounted code"
 
 
 def test_failed_stage_cancels_the_stages_after_it(local_slurm, stages_ready, tmp_path, monkeypatch):
@@ -96,7 +114,7 @@ def test_failed_stage_cancels_the_stages_after_it(local_slurm, stages_ready, tmp
 
 def test_recycle_job_starts_a_ray_cluster_its_driver_attaches_to(local_slurm, tmp_path, monkeypatch):
     monkeypatch.setenv("SLURM_CONF", local_slurm.env["SLURM_CONF"])
-    cfg = _config(["stages=[recycle]", "launch.dry_run=true", f"launch.ray_port={_free_port()}", "cluster.gpus_per_node=1"])
+    cfg = _config(["stages=[recycle]", f"recycle.rephraser={tmp_path}", "launch.dry_run=true", f"launch.ray_port={_free_port()}", "cluster.gpus_per_node=1"])
     run_dir = tmp_path / "run"
     launch(cfg, run_dir, workdir=REPO, echo=lambda text: None)
     script = run_dir / "recycle.sbatch"

@@ -136,6 +136,7 @@ def test_pretraining_on_recycled_tokens_uses_recycles_tokenizer(tmp_path):
     cfg.recycle.tokenizer = str(tmp_path / "a")
     assert wire(cfg, RUN).pretrain.tokenizer == str(tmp_path / "a")
     cfg.pretrain.tokenizer = str(tmp_path / "b")
+    cfg.recycle.rephraser = str(tmp_path / "a")
     msg = _one(_cfg(stages=["recycle", "pretrain"], recycle=cfg.recycle, pretrain=cfg.pretrain))
     assert msg.startswith(f"pretrain.tokenizer={tmp_path}/b differs from {tmp_path}/a") and "same folder" in msg
 
@@ -143,3 +144,39 @@ def test_pretraining_on_recycled_tokens_uses_recycles_tokenizer(tmp_path):
 def test_env_var_names_must_be_exportable():
     msg = _one(_cfg(env_vars={"HF_HOME": "/x", "BAD-NAME": "1"}))
     assert msg.startswith("env_vars.BAD-NAME is not a valid environment variable name")
+
+
+def test_openai_rephraser_is_a_served_name_not_a_path():
+    from nemo_repro.config.recycle import RecycleConfig
+
+    recycle = RecycleConfig(backend="openai", base_url="http://gpu-node:8000/v1", rephraser="repro-4b")
+    assert problems(_cfg(stages=["recycle"], recycle=recycle), RUN) == []
+
+
+def test_recycle_needs_a_rephraser_given_or_trained_in_the_same_launch():
+    assert _one(_cfg(stages=["recycle"])).startswith("recycle.rephraser is not set and no earlier stage produces it")
+    assert problems(_cfg(stages=["rl", "recycle"]), RUN) == []
+
+
+def test_paths_become_absolute_and_unmountable_ones_are_refused(tmp_path, monkeypatch):
+    from launcher.mounts import container_mounts
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "docs.jsonl").write_text("{}\n")
+    (tmp_path / "models:x").mkdir()
+    monkeypatch.chdir(tmp_path)
+    cfg = RootConfig(stages=["recycle"], cluster=_slurm(), container="img")
+    cfg.recycle.input, cfg.recycle.rephraser = "in/docs.jsonl", "models:x"
+    wired = wire(cfg, RUN, tmp_path)
+    assert wired.recycle.input == f"{tmp_path}/in/docs.jsonl"
+    assert f"{tmp_path}/in:{tmp_path}/in" in container_mounts(wired, RUN)
+    msg = _one(wired)
+    assert msg.startswith(f"recycle.rephraser='{tmp_path}/models:x' must be mounted into the container") and "`,` or `:`" in msg
+
+
+def test_a_url_with_credentials_is_refused_without_echoing_it():
+    from nemo_repro.config.recycle import RecycleConfig
+
+    recycle = RecycleConfig(backend="openai", base_url="http://bob:s3cr3t-xyz@gpu-node:8000/v1", rephraser="m")
+    msg = _one(_cfg(stages=["recycle"], recycle=recycle))
+    assert msg.startswith("recycle.base_url holds a URL with credentials") and "s3cr3t" not in msg

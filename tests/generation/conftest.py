@@ -96,7 +96,7 @@ def vllm_server(vllm_qwen2_dir, tmp_path_factory):
         sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(vllm_qwen2_dir),
         "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",
         "--max-model-len", str(VLLM_ENGINE["max_model_len"]), "--gpu-memory-utilization", str(VLLM_ENGINE["memory_fraction"]),
-        "--enforce-eager", "--seed", "0",
+        "--enforce-eager", "--seed", "0", "--no-enable-chunked-prefill",  # as VLLMConfig does on CPU
     ]
     with open(log, "wb") as sink:
         server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)

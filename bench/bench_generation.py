@@ -65,17 +65,20 @@ def vs_vllm(args) -> None:
 
     torch.set_num_threads(os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
-        texts = documents(args.prompts)
+        texts = documents(4 * args.prompts)
         if SHARED_GPT2.exists():
             tokenizer = load_tokenizer_json(SHARED_GPT2, out_dir=Path(tmp) / "tok")
         else:
             tokenizer = train_bpe_tokenizer(texts, vocab_size=8192, out_dir=Path(tmp) / "tok")
         model = build_tiny_causal_lm(tokenizer, Path(tmp) / "model", hidden_size=768, num_layers=12, num_heads=12,
                                      intermediate_size=3072, max_position_embeddings=4096)
-        prompts = [repro_messages(t, max_chars=args.prompt_chars) for t in texts]
         greedy = SamplingConfig(temperature=0, max_new_tokens=args.new_tokens)
         count = lambda texts: sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)  # noqa: E731
-        prompt_tokens = [len(tokenizer(tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True))["input_ids"]) for p in prompts]
+        length = lambda p: len(tokenizer(tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True))["input_ids"])  # noqa: E731
+        # pages whose prompt fits next to the completion (some scripts take a token per byte)
+        prompts = [p for p in (repro_messages(t, max_chars=args.prompt_chars) for t in texts) if length(p) + args.new_tokens <= 4096]
+        prompts = prompts[: args.prompts]
+        prompt_tokens = [length(p) for p in prompts]
 
         engine = VLLMConfig(dtype="float32", max_model_len=4096, memory_fraction=args.memory_fraction, enforce_eager=args.eager)
         start = time.perf_counter()
@@ -95,7 +98,7 @@ def vs_vllm(args) -> None:
 
     hf_tokens = sum(c.completion_tokens for c in hf_done)
     same = sum(a.text.rstrip("\ufffd") == b for a, b in zip(hf_done, vllm_out))
-    print(f"{args.prompts} prompts ({min(prompt_tokens)}-{max(prompt_tokens)} prompt tokens, mean {sum(prompt_tokens) / len(prompts):.0f}), "
+    print(f"{len(prompts)} prompts ({min(prompt_tokens)}-{max(prompt_tokens)} prompt tokens, mean {sum(prompt_tokens) / len(prompts):.0f}), "
           f"{args.new_tokens} new tokens, 12 layers x 768, vocab {len(tokenizer)}, {os.cpu_count()} cores, float32"
           f"{', vLLM eager' if args.eager else ''}")
     print(f"hf (batch 8): {t_hf:.1f}s, {hf_tokens} tokens, {hf_tokens / t_hf:.1f} tok/s")

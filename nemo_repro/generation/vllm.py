@@ -9,6 +9,7 @@ script that builds this generator needs an `if __name__ == "__main__":` guard.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -75,6 +76,21 @@ def import_vllm():
     return vllm
 
 
+def _restore_environment(before: dict[str, str]) -> None:
+    """Undo what starting the engine wrote into this process's environment for its workers.
+
+    vLLM's CPU platform sets LD_PRELOAD (tcmalloc, torch's libgomp), LOCAL_WORLD_SIZE and thread settings
+    here; left in place they reach every later subprocess of the caller (torchrun, Ray, a pretraining run).
+    vLLM's own `VLLM_*` settings stay.
+    """
+    for key in set(os.environ) - set(before):
+        if not key.startswith("VLLM_"):
+            del os.environ[key]
+    for key, value in before.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 class VLLMGenerator:
     """Generate with `vllm.LLM`; `engine` sets memory, length and dtype, extra keyword
     arguments go to `LLM(...)` unchanged."""
@@ -89,7 +105,11 @@ class VLLMGenerator:
         vllm = import_vllm()
         self.progress = progress
         kwargs = {**(engine or VLLMConfig()).llm_kwargs(), **llm_kwargs}
-        self.llm = vllm.LLM(model=str(model), **kwargs)
+        environment = dict(os.environ)
+        try:
+            self.llm = vllm.LLM(model=str(model), **kwargs)
+        finally:
+            _restore_environment(environment)
 
     def close(self) -> None:
         """Stop the engine process now (otherwise it stops when this object is collected)."""

@@ -64,3 +64,10 @@ def test_openai_backend_against_a_real_vllm_server(vllm_server):
     assert reply.choices[0].finish_reason == "length" and reply.usage.completion_tokens == 5
     with pytest.raises(openai.NotFoundError):
         sdk.chat.completions.create(model="other", messages=PROMPTS[0], max_tokens=2)
+
+
+def test_starting_the_engine_leaves_the_environment_alone(vllm_generator):
+    import os
+
+    # the session engine started before this test; vLLM's CPU platform writes these for its workers
+    assert "libtcmalloc" not in os.environ.get("LD_PRELOAD", "") and "LOCAL_WORLD_SIZE" not in os.environ

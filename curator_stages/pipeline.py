@@ -39,6 +39,7 @@ from curator_stages.tokenize import SIDES, Tokenize
 from curator_stages.validate import Validate
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.recycle import RecycleConfig
+from nemo_repro.generation.chat_template import require_local_chat_template, require_served_chat_template
 from nemo_repro.runs import RunDir, write_atomic
 
 log = logging.getLogger(__name__)
@@ -99,9 +100,13 @@ def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
         )
     if cfg.backend in ("hf", "vllm") and not (Path(cfg.rephraser) / "config.json").is_file():
         raise ConfigError(f"recycle.rephraser={cfg.rephraser!r} is not a local HF model folder (no config.json)")
+    if cfg.backend == "openai":
+        require_served_chat_template(cfg.base_url, cfg.rephraser, api_key_env=cfg.api_key_env)
+    else:
+        require_local_chat_template(cfg.rephraser)
     options: dict[str, Any] = {
         "hf": {"batch_size": cfg.generation_batch_size},
-        "vllm": {},
+        "vllm": {"engine": cfg.vllm},
         "openai": {
             "base_url": cfg.base_url, "max_concurrent_requests": cfg.max_concurrent_requests, "api_key_env": cfg.api_key_env,
             "timeout": cfg.request_timeout_s, "max_retries": cfg.max_retries, "base_delay": cfg.retry_base_delay_s,
@@ -367,6 +372,7 @@ def recycle(
     run = run or RunDir(paths.root, "recycle")
     started = time.time()
     try:
+        generator_spec(cfg)  # a bad rephraser (no folder, no chat template) fails before any work
         files = input_files(cfg, paths, seed)
         shards = load_or_write_plan(paths.plan, files, cfg.shard_docs, cfg.text_field, cfg.id_field)
         _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])

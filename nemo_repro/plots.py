@@ -141,8 +141,11 @@ def plot_histograms(
             values = list(np.clip(values, *value_range))
         if len(values):
             ax.hist(values, bins=edges, alpha=0.5, label=f"{name} (n={len(values)})")
+        else:  # an empty series still appears in the legend, so the reader sees it had nothing
+            ax.plot([], [], " ", label=f"{name} (n=0)")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.legend(fontsize=8)
     return _save(fig, out)

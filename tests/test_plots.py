@@ -56,9 +56,11 @@ def test_histogram_counts_every_value_within_a_fixed_span(tmp_path, monkeypatch)
 
     drawn = {}
     monkeypatch.setattr(plots, "_save", lambda fig, out: drawn.setdefault("fig", fig))
-    plots.plot_histograms({"recycled": [0.7, 0.7, 1.2], "filtered": [-0.1]}, tmp_path / "h.png", "F1", "F1", bins=10, value_range=(0.0, 1.0))
+    plots.plot_histograms({"recycled": [0.7, 0.7, 1.2], "filtered": [-0.1], "none": []}, tmp_path / "h.png", "F1", "F1", bins=10, value_range=(0.0, 1.0))
     ax = drawn["fig"].axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["recycled (n=3)", "filtered (n=1)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["recycled (n=3)", "filtered (n=1)", "none (n=0)"]
     assert sum(p.get_height() for p in ax.patches) == 4, "out-of-span values land in the edge bins"
     assert ax.patches[0].get_x() == pytest.approx(0.0, abs=1e-12)
+    drawn["fig"].canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_yticks()), "counts have whole-number ticks"
     plt.close(drawn["fig"])

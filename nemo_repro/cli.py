@@ -9,13 +9,14 @@ Each entry point has the signature `run(cfg: RootConfig, run: RunDir) -> int`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import logging
 import os
 import signal
 import sys
 import threading
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.root import STAGES
@@ -49,22 +50,41 @@ def _parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--cfg", choices=["job", "all"], help="print the resolved config and exit (`job`: this subcommand's group; `all`: everything)")
-        p.add_argument("--help-config", action="store_true", help="list every config key of this subcommand with its default and doc")
+        p.add_argument("--help-config", action="store_true", help="list every config key of this subcommand with its value in the selected config (after overrides) and its doc, and the group's options")
         p.add_argument("overrides", nargs="*", help="Hydra overrides, key=value")
     return parser
 
 
-def _print_config_help(subcommand: str) -> None:
+def _value_at(cfg, dotted: str) -> Any:
+    for part in dotted.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def _print_config_help(subcommand: str, overrides: Sequence[str]) -> None:
+    """Every key of the subcommand's section with its value in the selected config, then the group options.
+
+    The values are those of the composed config (defaults list, then overrides), so
+    `pretrain --help-config` shows the tiny config's 2 layers, not the schema's 24.
+    """
     from nemo_repro.config.fields import describe
-    from nemo_repro.config.loader import GROUPS
+    from nemo_repro.config.loader import GROUPS, group_options, load_config, selected_options
     from nemo_repro.config.root import RootConfig
 
+    cfg, _ = load_config(list(overrides), subcommand=subcommand)
+    chosen = selected_options(list(overrides), subcommand=subcommand)
     schema = GROUPS.get(subcommand)
     rows = describe(schema, prefix=f"{subcommand}.") if schema else []
     rows += [r for r in describe(RootConfig) if r[0].split(".")[0] not in GROUPS]
+    values = [("" if dataclasses.is_dataclass(v := _value_at(cfg, key)) else repr(v)) for key, _, _ in rows]
     width = max(len(r[0]) for r in rows)
-    for key, default, doc in rows:
-        print(f"{key:<{width}}  {default:<12}  {doc.splitlines()[0] if doc else ''}")
+    value_width = min(24, max(len(v) for v in values))
+    groups = [subcommand] if subcommand in GROUPS else list(GROUPS)
+    for group in groups:
+        print(f"# {group}: {chosen.get(group)} (options: {', '.join(group_options(group))}; pick one with {group}=<option>)")
+    print(f"# values after the defaults list and overrides{': ' + ' '.join(overrides) if overrides else ''}")
+    for (key, _, doc), value in zip(rows, values):
+        print(f"{key:<{width}}  {value:<{value_width}}  {doc.splitlines()[0] if doc else ''}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return 0
     if args.help_config:
-        _print_config_help(args.subcommand)
+        try:
+            _print_config_help(args.subcommand, args.overrides)
+        except ConfigError as exc:
+            print(f"nemo-repro {args.subcommand}: config error: {exc}", file=sys.stderr)
+            return 2
         return 0
     from omegaconf import OmegaConf
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from nemo_repro.config.root import RootConfig
-from nemo_repro.plots import plot_bars, plot_curves, plot_histograms
+from nemo_repro.plots import plot_bars, plot_curves, plot_histograms, plot_tasks_and_score
 from nemo_repro.report_html import write_html_report
 from nemo_repro.runs import read_metrics, write_atomic
 
-REWARD_KEYS = ("reward/total", "reward/quality", "reward/semantic", "reward/structure", "reward/length")
+REWARD_KEYS = ("reward/total", "reward/quality", "reward/semantic", "reward/structure", "reward/length", "reward/format")
 COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
 
 REAL_RUN = """```bash
@@ -72,6 +72,12 @@ def _finite(values) -> list[float]:
     return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
 
 
+def _against_threshold(f1: Any, threshold: float = 0.65) -> str:
+    if not isinstance(f1, (int, float)) or math.isnan(f1):
+        return "no score for"
+    return "below" if f1 < threshold else "at or above"
+
+
 def _example(root: Path, scored: list[dict]) -> list[str]:
     """One recycled document beside its original, so a reader sees what the tiny rephraser really wrote."""
     recycled = [r for r in scored if r.get("has_marker") and r.get("text") and "reason" not in r]
@@ -84,7 +90,7 @@ def _example(root: Path, scored: list[dict]) -> list[str]:
         f"An example (`{row['id']}`), first 400 characters. A tiny rephraser writes mostly noise, and the",
         f"small sample-corpus quality classifier rates it highly (quality {_fmt(row.get('quality_before'), 3)} -> "
         f"{_fmt(row.get('quality_after'), 3)}): the reward hacking that RePro's faithfulness rewards exist to stop",
-        "(semantic F1 here: " + _fmt(row.get("semantic_f1"), 3) + ", below the 0.65 a faithful rephrasing needs).",
+        "(semantic F1 here: " + _fmt(row.get("semantic_f1"), 3) + f", {_against_threshold(row.get('semantic_f1'))} the 0.65 a faithful rephrasing needs).",
         "",
         "Original:",
         "",
@@ -115,13 +121,25 @@ def write_quickstart_report(
     counts = {key: int(recycle_summary[key]) for key in COUNT_KEYS}
     plot_bars(list(COUNT_KEYS), {"documents": [counts[k] for k in COUNT_KEYS]}, plots / "recycle_counts.png", "Recycling: where every input document went", "documents")
 
-    # Output rows carry the recycled text as `text` and the original's length as `original_chars`.
+    # Output rows carry the recycled text as `text` and the original's length as `original_chars`;
+    # filtered rows carry a `reason`. A filtered output can still have the marker (it failed another
+    # check), so recycled and filtered rephrasings are drawn as separate series with their own n.
     scored = _rows(root / "recycle")
+    recycled_rows = [r for r in scored if "reason" not in r]
+    filtered_marked = [r for r in scored if "reason" in r and r.get("has_marker")]
     originals = _finite(r.get("original_chars") for r in scored)
-    rephrased = _finite(len(r["text"]) for r in scored if r.get("has_marker") and r.get("text"))
-    plot_histograms({"originals": originals, "rephrasings": rephrased}, plots / "lengths.png", "Document length (characters, log scale)", "characters", log_x=True)
-    f1 = _finite(r.get("semantic_f1") for r in scored if r.get("has_marker"))
-    plot_histograms({"rephrasing vs original": f1}, plots / "semantic_f1.png", "Semantic F1 (BERTScore, MiniLM) of rephrasings", "F1")
+    lengths = {
+        "originals": originals,
+        "recycled": _finite(len(r["text"]) for r in recycled_rows if r.get("text")),
+        "filtered, with marker": _finite(len(r["text"]) for r in filtered_marked if r.get("text")),
+    }
+    plot_histograms(lengths, plots / "lengths.png", "Document length (characters, log scale)", "characters", log_x=True)
+    f1 = {
+        "recycled": _finite(r.get("semantic_f1") for r in recycled_rows),
+        "filtered, with marker": _finite(r.get("semantic_f1") for r in filtered_marked),
+    }
+    plot_histograms(f1, plots / "semantic_f1.png", "Semantic F1 (BERTScore, MiniLM) of rephrasings vs their originals", "F1", value_range=(0.0, 1.0))
+    f1_counts = {name: len(values) for name, values in f1.items()}
 
     loss_rows = []
     final_loss = {}
@@ -130,15 +148,19 @@ def write_quickstart_report(
         loss_rows += [{"step": r["step"], name: r["loss"]} for r in rows if "loss" in r]
         losses = [r["loss"] for r in rows if isinstance(r.get("loss"), (int, float))]
         final_loss[name] = losses[-1] if losses else float("nan")
-    plot_curves(loss_rows, list(pretrain_dirs), plots / "pretrain_loss.png", "Pretraining loss, same token budget", "loss")
+    tokens_per_step = cfg.pretrain.global_batch_size * cfg.pretrain.seq_length
+    plot_curves(loss_rows, list(pretrain_dirs), plots / "pretrain_loss.png", "Pretraining loss, same token budget", "loss", tokens_per_step=tokens_per_step)
 
     task_names = sorted({t for r in results.values() for t in r["tasks"]})
-    plot_bars(
-        task_names + ["score"],
-        {name: [r["tasks"][t]["centered_acc"] for t in task_names] + [r["core"]] for name, r in results.items()},
+    plot_tasks_and_score(
+        task_names,
+        {name: [r["tasks"][t]["centered_acc"] for t in task_names] for name, r in results.items()},
+        {name: r["core"] for name, r in results.items()},
         plots / "eval.png",
-        "Centered accuracy on the embedded tasks",
+        "Centered accuracy on the embedded tasks (error bars: 1 SE)",
         "centered accuracy",
+        errors={name: [r["tasks"][t]["centered_acc_stderr"] for t in task_names] for name, r in results.items()},
+        score_errors={name: r["core_stderr"] for name, r in results.items()},
     )
 
     summary = {
@@ -148,7 +170,16 @@ def write_quickstart_report(
         "rl": {key: {"first_fifth": a, "last_fifth": b} for key, (a, b) in reward_fifths.items()} | {"steps": len(rl_rows)},
         "tokens": {side: recycle_summary["megatron"].get(side, {}).get("tokens", 0) for side in ("organic", "recycled")},
         "pretrain": {name: {"final_loss": final_loss[name], "run_dir": str(out)} for name, out in pretrain_dirs.items()},
-        "evaluate": {name: {"score": r["core"], "tasks": {t: r["tasks"][t]["centered_acc"] for t in r["tasks"]}} for name, r in results.items()},
+        "semantic_f1_plotted": f1_counts,
+        "pretrain_tokens_per_step": tokens_per_step,
+        "evaluate": {
+            name: {
+                "score": r["core"],
+                "score_stderr": r["core_stderr"],
+                "tasks": {t: {k: r["tasks"][t][k] for k in ("n", "acc", "acc_stderr", "centered_acc", "centered_acc_stderr")} for t in r["tasks"]},
+            }
+            for name, r in results.items()
+        },
         "phase_seconds": phase_seconds,
         "wall_seconds": round(wall_seconds, 1),
     }
@@ -183,6 +214,7 @@ def write_quickstart_report(
         f"| {counts['input']} | {counts['recycled']} | {counts['filtered']} | {counts['rejected']} |",
         "",
         f"Counts reconcile (input = recycled + filtered + rejected): **{'yes' if summary['reconciles'] else 'NO'}**.",
+        "",
         *[f"- {kind}: " + ", ".join(f"{reason} ({n})" for reason, n in reasons.items()) for kind, reasons in summary["reasons"].items() if reasons],
         f"- tokens in the mix: organic {summary['tokens']['organic']}, recycled {summary['tokens']['recycled']}",
         "",
@@ -191,6 +223,9 @@ def write_quickstart_report(
         "![lengths](plots/lengths.png)",
         "",
         "![semantic F1](plots/semantic_f1.png)",
+        "",
+        f"The semantic-F1 histogram draws {f1_counts['recycled']} recycled outputs and {f1_counts['filtered, with marker']} filtered"
+        " outputs that have the marker but failed another check; an output without the marker has no rephrasing to score.",
         "",
         *_example(root, scored),
         "",
@@ -205,12 +240,23 @@ def write_quickstart_report(
         "",
         "![loss curves](plots/pretrain_loss.png)",
         "",
-        "## 4. Evaluation (lm-eval, embedded tasks; centered accuracy)",
+        f"One step is {cfg.pretrain.global_batch_size} sequences x {cfg.pretrain.seq_length} tokens = {tokens_per_step:,} tokens (top axis).",
         "",
-        "| task | " + " | ".join(results) + " |",
-        "|---|" + "---:|" * len(results),
-        *[f"| {t} | " + " | ".join(_fmt(r["tasks"][t]["centered_acc"]) for r in results.values()) + " |" for t in task_names],
-        "| **mean (score)** | " + " | ".join(f"**{_fmt(r['core'])}**" for r in results.values()) + " |",
+        "## 4. Evaluation (lm-eval, embedded tasks; centered accuracy ± standard error)",
+        "",
+        "| task | n | " + " | ".join(results) + " |",
+        "|---|---:|" + "---:|" * len(results),
+        *[
+            f"| {t} | {next(iter(results.values()))['tasks'][t]['n']} | "
+            + " | ".join(f"{_fmt(r['tasks'][t]['centered_acc'])} ± {_fmt(r['tasks'][t]['centered_acc_stderr'])}" for r in results.values())
+            + " |"
+            for t in task_names
+        ],
+        "| **mean (score)** | | " + " | ".join(f"**{_fmt(r['core'])} ± {_fmt(r['core_stderr'])}**" for r in results.values()) + " |",
+        "",
+        "Centered accuracy is (acc - b) / (1 - b) with b the task's chance accuracy: 0 at chance, 1 when perfect.",
+        "The standard error is binomial, sqrt(acc (1 - acc) / n) / (1 - b); the score's is that of a mean of independent",
+        "tasks. Two runs whose values lie within about two standard errors of each other are not distinguished by this test.",
         "",
         "![evaluation](plots/eval.png)",
         "",

@@ -30,11 +30,31 @@ def _inline_images(html: str, base_dir: Path) -> str:
     return re.sub(r'(<img[^>]*?src=")([^"]+)(")', replace, html)
 
 
+LIST_ITEM = re.compile(r"^ {0,3}([-*+]|\d+[.)])\s")
+
+
+def separate_lists(markdown_text: str) -> str:
+    """Put a blank line before a list that directly follows a paragraph line.
+
+    Python-Markdown (unlike GitHub) needs that blank line, else the items are run into the
+    paragraph as one line of text. Fenced code blocks are left as they are.
+    """
+    out: list[str] = []
+    fenced = False
+    for line in markdown_text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and LIST_ITEM.match(line) and out and out[-1].strip() and not LIST_ITEM.match(out[-1]) and not out[-1].startswith((" ", "\t")):
+            out.append("")
+        out.append(line)
+    return "\n".join(out) + ("\n" if markdown_text.endswith("\n") else "")
+
+
 def markdown_to_html(markdown_text: str, base_dir: str | Path, title: str = "nemo_repro report") -> str:
     """HTML for `markdown_text`, with images referenced relative to `base_dir` embedded as data URIs."""
     import markdown
 
-    body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
+    body = markdown.markdown(separate_lists(markdown_text), extensions=["tables", "fenced_code"])
     body = _inline_images(body, Path(base_dir))
     return f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n'
 

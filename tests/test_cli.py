@@ -35,10 +35,40 @@ def test_cfg_job_prints_resolved_group(capsys, echo_subcommand):
     assert "train_iters: 3" in out and "pretrain:" in out and "recycle:" not in out
 
 
+def _help_value(out, key):
+    line = next(line for line in out.splitlines() if line.startswith(key + " "))
+    return line.split()[1]
+
+
 def test_help_config_lists_docs(capsys, echo_subcommand):
     assert cli.main(["pretrain", "--help-config"]) == 0
     out = capsys.readouterr().out
     assert "pretrain.train_iters" in out and "Optimizer steps" in out
+
+
+def test_help_config_shows_the_selected_config_and_the_group_options(capsys, echo_subcommand):
+    from omegaconf import OmegaConf
+
+    from nemo_repro.config.loader import conf_dir
+    from nemo_repro.config.pretrain import PretrainConfig
+
+    tiny = OmegaConf.load(conf_dir() / "pretrain" / "tiny.yaml")
+    assert tiny.num_layers != PretrainConfig.num_layers, "the check needs the tiny config to differ from the schema default"
+    assert cli.main(["pretrain", "--help-config"]) == 0
+    out = capsys.readouterr().out
+    assert _help_value(out, "pretrain.num_layers") == str(tiny.num_layers)
+    assert "# pretrain: tiny (options: gpt_1p4b, gpt_400m, tiny;" in out
+    assert cli.main(["pretrain", "pretrain=gpt_400m", "train_iters=7", "--help-config"]) == 0
+    out = capsys.readouterr().out
+    assert "# pretrain: gpt_400m" in out
+    assert _help_value(out, "pretrain.num_layers") == str(OmegaConf.load(conf_dir() / "pretrain" / "gpt_400m.yaml").num_layers)
+    assert _help_value(out, "pretrain.train_iters") == "7"
+    assert not echo_subcommand, "--help-config runs nothing"
+
+
+def test_help_config_with_a_bad_override_is_a_config_error(capsys, echo_subcommand):
+    assert cli.main(["pretrain", "pretrain=nope", "--help-config"]) == 2
+    assert "unknown option 'nope' for config group 'pretrain'" in capsys.readouterr().err
 
 
 def test_bad_override_exits_nonzero_with_message(capsys, echo_subcommand):

@@ -111,25 +111,32 @@ def _explain(exc: BaseException, overrides: list[str]) -> str:
     return f"{text} (overrides: {' '.join(overrides)})"
 
 
+def _compose(overrides: list[str], return_hydra_config: bool = False) -> DictConfig:
+    """Hydra's composition of `conf/config.yaml` with `overrides`; Hydra errors become `ConfigError`."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_schemas()
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir()), version_base=None, job_name="nemo_repro"):
+            return compose(config_name="config", overrides=overrides, return_hydra_config=return_hydra_config)
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(_explain(exc, overrides)) from None
+
+
 def load_config(overrides: list[str] | None = None, subcommand: str | None = None) -> tuple[RootConfig, DictConfig]:
     """Compose `conf/config.yaml` with `key=value` overrides.
 
     Returns the typed config and the resolved DictConfig (what gets saved to
     `run.dir/config.yaml`). Raises `ConfigError` naming the bad key.
     """
-    from hydra import compose, initialize_config_dir
-    from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     overrides = expand_shorthand(list(overrides or []), subcommand)
-    register_schemas()
-    try:
-        with initialize_config_dir(config_dir=str(conf_dir()), version_base=None, job_name="nemo_repro"):
-            cfg = compose(config_name="config", overrides=overrides)
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(_explain(exc, overrides)) from None
+    cfg = _compose(overrides)
     try:
         typed = OmegaConf.to_object(cfg)
     except ConfigError:
@@ -138,3 +145,10 @@ def load_config(overrides: list[str] | None = None, subcommand: str | None = Non
         raise ConfigError(_explain(exc, overrides)) from None
     assert isinstance(typed, RootConfig)
     return typed, cfg
+
+
+def selected_options(overrides: list[str] | None = None, subcommand: str | None = None) -> dict[str, str]:
+    """The option each config group resolves to (`{"pretrain": "tiny", ...}`) after the defaults list and overrides."""
+    cfg = _compose(expand_shorthand(list(overrides or []), subcommand), return_hydra_config=True)
+    choices = cfg.hydra.runtime.choices
+    return {group: str(choices[group]) for group in GROUPS if choices.get(group) is not None}

@@ -74,8 +74,9 @@ class RewardsConfig:
     weight_length: float = 1.0
     """Weight of the length reward in the total."""
 
-    weight_format: float = 0.0
-    """Weight of the format (marker present) reward; 0 keeps it as a logged diagnostic only."""
+    weight_format: float = 1.0
+    """Weight of the format (marker present) reward (paper: 1). Must be > 0 wherever the recycler requires the
+    marker (`RootConfig` checks it); 0 keeps it as a logged diagnostic only."""
 
     def __post_init__(self) -> None:
         check_choice("rl.rewards.quality_scorer", self.quality_scorer, QUALITY_SCORERS)

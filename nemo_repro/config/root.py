@@ -18,6 +18,24 @@ from nemo_repro.secrets import is_secret_name
 STAGES = ("rl", "recycle", "pretrain", "evaluate")
 
 
+def recycler_requires_marker(recycle: RecycleConfig) -> bool:
+    """Whether recycling filters every output without `Here is a paraphrased version:` (RePro with require_marker)."""
+    return recycle.method == "repro" and recycle.require_marker
+
+
+def check_format_reward(rl: RLConfig, recycle: RecycleConfig) -> None:
+    """One rule for the marker: GRPO rewards it wherever the recycler requires it.
+
+    Otherwise the policy is never taught the marker the recycler filters on, and most
+    of its outputs are dropped at recycling time.
+    """
+    if recycler_requires_marker(recycle) and not rl.rewards.weight_format > 0:
+        raise ConfigError(
+            f"rl.rewards.weight_format={rl.rewards.weight_format} but recycle.require_marker=true filters every output "
+            "without the marker: set rl.rewards.weight_format > 0 (paper: 1) or recycle.require_marker=false"
+        )
+
+
 @dataclass
 class RootConfig:
     stages: list[str] = field(default_factory=lambda: list(STAGES))
@@ -77,3 +95,4 @@ class RootConfig:
         for i, name in enumerate(self.secret_env_vars):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(name)):
                 raise ConfigError(f"secret_env_vars[{i}] must be the NAME of an environment variable (letters, digits, _), not a value")
+        check_format_reward(self.rl, self.recycle)

@@ -4,10 +4,13 @@
         evaluate.tasks=[arc_easy,piqa] run.dir=runs/eval-x
     nemo-repro evaluate compare=[runs/eval-a,runs/eval-b] run.dir=runs/cmp
 
-`results.json`: `tasks.<name>.{n, acc, centered_acc, baseline, lm_eval}`, `core` (mean
-centered accuracy over the evaluated tasks), `partial` (true unless all 22 DCLM
-Core tasks were evaluated in full), `skipped` (tasks whose file is missing),
-model and data paths.
+`results.json`: `tasks.<name>.{n, acc, acc_stderr, baseline, centered_acc,
+centered_acc_stderr, lm_eval}`, `core` (mean centered accuracy over the evaluated
+tasks) with `core_stderr`, `partial` (true unless all 22 DCLM Core tasks were
+evaluated in full), `skipped` (tasks whose file is missing), model and data paths,
+and `definitions` saying what each number is (`score.METRIC_DOCS`): `acc` is DCLM's
+accuracy, `centered_acc` rescales it so chance is 0, and `lm_eval.acc`/`acc_norm`
+are lm-eval's own rules, kept for reference and not used in the score.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from nemo_repro.config.evaluate import EvaluateConfig
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.evaluate.formats import read_task_file
 from nemo_repro.evaluate.models import load_lm, model_kind
-from nemo_repro.evaluate.score import core_score, task_result
+from nemo_repro.evaluate.score import METRIC_DOCS, core_score, core_stderr, task_result
 from nemo_repro.evaluate.sample_tasks import write_sample_tasks
 from nemo_repro.evaluate.suite import DCLM_CORE, SAMPLE_TASKS, TaskSpec, find_data_file, get_task
 from nemo_repro.evaluate.task_yaml import write_task_yamls
@@ -109,6 +112,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
     )
     results.update(
         core=core_score({name: r["centered_acc"] for name, r in evaluated.items()}),
+        core_stderr=core_stderr({name: r["centered_acc_stderr"] for name, r in evaluated.items()}),
         partial=not is_core,
         skipped=skipped,
         missing_core=[s.name for s in DCLM_CORE if s.name not in evaluated],
@@ -119,6 +123,7 @@ def evaluate(cfg: EvaluateConfig, run_dir: str | Path) -> dict[str, Any]:
         examples=sum(r["n"] for r in evaluated.values()),
         seconds=round(seconds, 2),
         lm_eval_version=lm_eval.__version__,
+        definitions=METRIC_DOCS,
     )
     write_atomic(run_dir / "results.json", json.dumps(results, indent=2) + "\n")
     return results
@@ -131,16 +136,27 @@ def report_markdown(results: dict[str, Any]) -> str:
         "",
         f"- model: `{results['model']}` ({results['model_kind']})",
         f"- data: `{results['data_dir']}`" + (f", first {results['limit']} examples per task" if results["limit"] else ""),
-        f"- score (mean centered accuracy over {len(results['tasks'])} tasks): **{results['core']:.4f}**"
+        f"- score (mean centered accuracy over {len(results['tasks'])} tasks): **{results['core']:.4f} ± {results['core_stderr']:.4f}**"
         + (" (partial: not the full 22-task DCLM Core)" if results["partial"] else " (DCLM Core, all 22 tasks)"),
         f"- {results['examples']} examples in {results['seconds']:.1f} s ({results['examples'] / max(results['seconds'], 1e-9):.1f} examples/s)",
     ]
     if results["skipped"]:
         lines.append(f"- skipped, no data file: {', '.join(results['skipped'])}")
-    lines += ["", "| task | shots | n | acc | baseline | centered acc |", "|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| task | shots | n | acc ± SE | baseline | centered acc ± SE |", "|---|---:|---:|---:|---:|---:|"]
     for name, r in sorted(results["tasks"].items()):
-        lines.append(f"| {name} | {r['num_fewshot']} | {r['n']} | {r['acc']:.4f} | {r['baseline']:.3f} | {r['centered_acc']:.4f} |")
-    lines += ["", "![centered accuracy](centered_acc.png)"]
+        lines.append(
+            f"| {name} | {r['num_fewshot']} | {r['n']} | {r['acc']:.4f} ± {r['acc_stderr']:.4f} | {r['baseline']:.3f} "
+            f"| {r['centered_acc']:.4f} ± {r['centered_acc_stderr']:.4f} |"
+        )
+    lines += [
+        "",
+        "acc: DCLM's rule (the choice with the lowest mean per-token loss; for language modeling, every token greedy).",
+        "centered acc: (acc - baseline) / (1 - baseline), 0 at chance; the score is its mean over the tasks.",
+        "SE: binomial standard error sqrt(acc (1 - acc) / n), divided by (1 - baseline) for centered acc.",
+        "lm-eval's own acc/acc_norm are kept in results.json under `lm_eval` for reference only.",
+        "",
+        "![centered accuracy](centered_acc.png)",
+    ]
     return "\n".join(lines)
 
 
@@ -155,7 +171,14 @@ def run(cfg, run: RunDir) -> int:
     results = evaluate(cfg.evaluate, run.path)
     names = sorted(results["tasks"])
     run.metrics.log(0, {"core": results["core"], **{f"{n}/centered_acc": results["tasks"][n]["centered_acc"] for n in names}})
-    plot_bars(names, {"centered acc": [results["tasks"][n]["centered_acc"] for n in names]}, run.path / "centered_acc.png", "Centered accuracy per task", "(acc - b) / (1 - b)")
+    plot_bars(
+        names,
+        {"centered acc": [results["tasks"][n]["centered_acc"] for n in names]},
+        run.path / "centered_acc.png",
+        "Centered accuracy per task (error bars: 1 SE)",
+        "(acc - b) / (1 - b)",
+        errors={"centered acc": [results["tasks"][n]["centered_acc_stderr"] for n in names]},
+    )
     run.write_report(report_markdown(results))
     print(f"score {results['core']:.4f} over {len(names)} tasks" + (" (partial)" if results["partial"] else "") + f"; results in {run.path / 'results.json'}")
     return 0

@@ -8,7 +8,7 @@ from nemo_repro.runs import RunDir, read_metrics
 
 def write_report(run: RunDir, cfg, info: dict, result, blend_counts: dict[str, int]) -> None:
     rows = read_metrics(run.metrics.path) if run.metrics.path.exists() else []
-    plot_curves(rows, ["loss"], run.path / "loss.png", "training loss", ylabel="cross entropy")
+    plot_curves(rows, ["loss"], run.path / "loss.png", "training loss", ylabel="cross entropy", tokens_per_step=cfg.global_batch_size * cfg.seq_length)
     plot_curves(rows, ["lr"], run.path / "lr.png", "learning rate", ylabel="lr")
     plot_curves(rows, ["grad_norm"], run.path / "grad_norm.png", "gradient norm (pre-clip)", ylabel="L2 norm")
     first = rows[0]["loss"] if rows else float("nan")

@@ -80,3 +80,12 @@ def test_shorthand_prefixes_subcommand_group_keys():
     assert expand_shorthand(["max_steps=3"], None) == ["max_steps=3"]
     cfg, _ = load_config(["max_steps=3"], subcommand="rl")
     assert cfg.rl.max_steps == 3
+
+
+def test_selected_options_follow_the_defaults_list_and_overrides():
+    from nemo_repro.config.loader import selected_options
+
+    assert selected_options() == {"rl": "tiny", "recycle": "tiny", "pretrain": "tiny", "evaluate": "tiny", "cluster": "local"}
+    assert selected_options(["pretrain=gpt_400m", "cluster=slurm"])["pretrain"] == "gpt_400m"
+    with pytest.raises(ConfigError, match="unknown option 'nope' for config group 'rl'"):
+        selected_options(["rl=nope"])

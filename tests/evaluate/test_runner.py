@@ -29,6 +29,10 @@ def test_each_format_is_scored(sample_results):
         assert row["n"] == 24 and 0 <= row["acc"] <= 1
         assert row["centered_acc"] == pytest.approx((row["acc"] - spec.baseline) / (1 - spec.baseline))
         assert row["num_fewshot"] == spec.num_fewshot
+        assert row["acc_stderr"] == pytest.approx((row["acc"] * (1 - row["acc"]) / 24) ** 0.5)
+        assert row["centered_acc_stderr"] == pytest.approx(row["acc_stderr"] / (1 - spec.baseline))
+    assert set(results["definitions"]) >= {"acc", "centered_acc", "acc_stderr", "lm_eval", "core"}
+    assert results["core_stderr"] == pytest.approx(sum(r["centered_acc_stderr"] ** 2 for r in results["tasks"].values()) ** 0.5 / 3)
     assert results["core"] == pytest.approx(sum(r["centered_acc"] for r in results["tasks"].values()) / 3)
     assert results["partial"] and results["skipped"] == [] and len(results["missing_core"]) == 22
     assert results["model_kind"] == "hf"

@@ -2,7 +2,17 @@ import math
 
 import pytest
 
-from nemo_repro.evaluate.score import centered_accuracy, chosen_index, core_score, item_correct, sample_choice, task_result
+from nemo_repro.evaluate.score import (
+    METRIC_DOCS,
+    binomial_stderr,
+    centered_accuracy,
+    chosen_index,
+    core_score,
+    core_stderr,
+    item_correct,
+    sample_choice,
+    task_result,
+)
 from nemo_repro.evaluate.suite import TaskSpec
 
 MC = TaskSpec("mc", "multiple_choice", 0, 0.25)
@@ -44,6 +54,30 @@ def test_items_and_task_result():
     greedy = {"filtered_resps": [(-1.0, True)]}
     assert item_correct(greedy, LM, count_words)
     result = task_result([a, b, a, a], MC, count_words)
-    assert result == {"n": 4, "acc": 0.75, "centered_acc": pytest.approx(2 / 3), "baseline": 0.25}
+    se = (0.75 * 0.25 / 4) ** 0.5
+    assert result == {
+        "n": 4,
+        "acc": 0.75,
+        "acc_stderr": pytest.approx(se),
+        "baseline": 0.25,
+        "centered_acc": pytest.approx(2 / 3),
+        "centered_acc_stderr": pytest.approx(se / 0.75),
+    }
     with pytest.raises(ValueError, match="no evaluated examples"):
         task_result([], MC, count_words)
+
+
+def test_standard_errors_hand_cases():
+    assert binomial_stderr(0.5, 100) == pytest.approx(0.05)
+    assert binomial_stderr(0.0, 10) == 0.0 and binomial_stderr(1.0, 10) == 0.0
+    assert binomial_stderr(0.1, 900) == pytest.approx(0.01)
+    # three independent tasks with SE 0.03, 0.04, 0.12: sqrt(0.0009 + 0.0016 + 0.0144) / 3 = 0.13 / 3
+    assert core_stderr({"a": 0.03, "b": 0.04, "c": 0.12}) == pytest.approx(0.13 / 3)
+    assert math.isnan(core_stderr({}))
+
+
+def test_every_result_field_is_defined():
+    count_words = lambda ctx, cont: len(cont.split())  # noqa: E731
+    row = task_result([_mc_sample([-1.0, -2.0], [" a", " b"], gold=0)], MC, count_words)
+    assert set(row) <= set(METRIC_DOCS) and {"lm_eval", "core", "core_stderr"} <= set(METRIC_DOCS)
+    assert "neither enters the score" in METRIC_DOCS["lm_eval"]

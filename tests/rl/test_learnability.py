@@ -7,7 +7,7 @@ Settings (fixed so the result is reproducible, chosen from measured runs):
   two thirds of sampled completions carry the marker, so groups have reward variance;
 - GRPO: 16 sample-corpus documents cut to 300 characters, 2 prompts x 8 completions of
   24 tokens per step, lr 5e-4 constant, beta 0.005, 20 steps, seed 0, one torch thread;
-- rewards: the paper's weights (quality 3, semantic 1, structure 1, length 1) with the
+- rewards: the paper's weights (quality 3, semantic 1, structure 1, length 1, format 1) with the
   locally trained fastText quality classifier and the MiniLM BERTScore.
 A completion without the marker is an empty rephrasing (quality = -Q(original)); one with the
 marker and article-like text earns up to +3 from quality, so the policy first learns the format,

@@ -98,6 +98,8 @@ def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> O
     from nemo_repro.rewards import calibrate
 
     value = cfg.min_semantic_f1
+    if cfg.semantic_model == "none":
+        return None  # no F1 computed (the config refuses a number here)
     if value is None or isinstance(value, float):
         return value
     if value != "auto":
@@ -214,7 +216,7 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
     if name == "score":
         return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate)
     if name == "filter":
-        files = input_files(cfg, paths, seed) if cfg.min_semantic_f1 == "auto" else []
+        files = input_files(cfg, paths, seed) if cfg.min_semantic_f1 == "auto" and cfg.semantic_model != "none" else []
         require_marker = cfg.require_marker and cfg.method == "repro" and cfg.backend != "precomputed"
         return Filter(require_marker, semantic_threshold(cfg, paths, files), cfg.max_length_ratio, cfg.min_structure)
     if name == "quality_filter":

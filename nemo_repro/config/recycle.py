@@ -113,8 +113,8 @@ class RecycleConfig:
     require_marker: bool = True
     """Filter rephrasings whose output lacks `Here is a paraphrased version:` (repro)."""
 
-    min_semantic_f1: Optional[Any] = 0.65
-    """Filter recycled documents whose BERTScore F1 against the original is below this (paper reward threshold). `auto`: calibrate on the run's input at `semantic_false_accept_rate` (0.65 with the paper's encoder); a `.json` path: a threshold from `stage=calibrate`. `null`: off."""
+    min_semantic_f1: Optional[Any] = "auto"
+    """Filter recycled documents whose BERTScore F1 against the original is below this (paper reward threshold 0.65, for deberta-large-mnli). `auto`: calibrate on the run's input at `semantic_false_accept_rate` (0.65 with the paper's encoder; off with `semantic_model=none`); a `.json` path: a threshold from `stage=calibrate`. `null`: off."""
 
     max_length_ratio: Optional[float] = 1.25
     """Filter recycled documents longer than this many times the original in characters (paper reward). `null`: off."""
@@ -157,7 +157,7 @@ class RecycleConfig:
         check_positive("recycle.organic_to_recycled", self.organic_to_recycled)
         if self.segment_chars > self.max_doc_chars:
             raise ConfigError(f"recycle.segment_chars={self.segment_chars} must not exceed recycle.max_doc_chars={self.max_doc_chars}")
-        if self.semantic_model == "none" and self.min_semantic_f1 is not None:
+        if self.semantic_model == "none" and self.min_semantic_f1 not in (None, "auto"):
             raise ConfigError("recycle.semantic_model=none computes no F1, so recycle.min_semantic_f1 must be null")
         self._check_min_semantic_f1()
         if not 0.0 <= self.semantic_false_accept_rate < 1.0:

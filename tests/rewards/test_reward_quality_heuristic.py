@@ -64,3 +64,10 @@ def test_quality_filter_stage_with_the_heuristic_scorer():
     out = stage.process(DocumentBatch(dataset_name="d", data=df)).to_pandas()
     assert list(out[STATUS]) == [OK, FILTERED] and out[QUALITY_BEFORE].between(0, 1).all()
     assert "quality" in out["reason"][1] and out[QUALITY_AFTER][0] >= 0.5
+
+
+def test_rl_quality_scorer_heuristic_needs_no_model():
+    from nemo_repro.config.rl import RewardsConfig
+    from nemo_repro.rewards import build_quality_reward
+
+    assert isinstance(build_quality_reward(RewardsConfig(quality_scorer="heuristic")), QualityHeuristicReward)

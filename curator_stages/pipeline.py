@@ -1,7 +1,10 @@
 """Build and run the recycling pipeline from `RecycleConfig`; `nemo-repro recycle` lands here.
 
-    read -> validate -> [segment -> rephrase -> reassemble | rewire | prox] -> score -> filter
-         -> quality_filter -> mix -> tokenize -> commit          (one shard per task)
+    read -> validate -> [segment -> rephrase -> score -> reassemble | rewrites -> score | rewire -> score
+         | prox -> score] -> filter -> quality_filter -> mix -> tokenize -> commit          (one shard per task)
+
+`repro` scores each segment before reassembling (document scores are length-weighted means);
+`recycle.backend=precomputed` replaces segment/rephrase/reassemble by the user's rewrites.
 
 Shards are planned once per run directory; each shard is committed on its own
 (outputs renamed into place, then a marker), and a rerun with the same `run.dir`
@@ -92,6 +95,77 @@ def quality_model(cfg: RecycleConfig, paths: Paths, seed: int) -> Optional[str]:
     return cfg.quality_model
 
 
+def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> Optional[float]:
+    """`recycle.min_semantic_f1` as a number: as given, from a calibration json, or (`auto`) calibrated once per run dir."""
+    from nemo_repro.rewards import calibrate
+
+    value = cfg.min_semantic_f1
+    if cfg.semantic_model == "none":
+        return None  # no F1 computed (the config refuses a number here)
+    if value is None or isinstance(value, float):
+        return value
+    if value != "auto":
+        return calibrate.load_calibration(value)
+    if calibrate.is_paper_encoder(cfg.semantic_model):
+        return calibrate.PAPER_THRESHOLD
+    target = paths.root / "calibration" / "semantic.json"
+    if not target.exists():
+        calibrate.write_calibration(target, calibrate_on_input(cfg, files))
+    threshold = calibrate.load_calibration(target)
+    log.info("recycle.min_semantic_f1=auto: %.4f (%s)", threshold, target)
+    return threshold
+
+
+def sample_texts(files: list[Path], text_field: str, id_field: str, limit: int) -> list[tuple[str, str]]:
+    """(id, text) of the first `limit` readable documents of `files` (unreadable rows are skipped: Read rejects them)."""
+    out: list[tuple[str, str]] = []
+    for path in files:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            rows = enumerate(pq.read_table(path).to_pylist())
+        else:
+            rows = enumerate(_json_rows(path))
+        for k, row in rows:
+            text = row.get(text_field) if isinstance(row, dict) else None
+            if isinstance(text, str) and text.strip():
+                out.append((str(row.get(id_field, f"{path.stem}:{k + 1}")), text))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def _json_rows(path: Path):
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                yield None
+
+
+def calibrate_on_input(cfg: RecycleConfig, files: list[Path]) -> dict[str, Any]:
+    """Calibrate the semantic threshold on the first documents of `files` (against other documents' rewrites when precomputed)."""
+    from nemo_repro.rewards.calibrate import calibrate_semantic
+    from nemo_repro.rewards.semantic import SemanticReward
+
+    docs = sample_texts(files, cfg.text_field, cfg.id_field, cfg.semantic_calibration_pairs)
+    originals = [text for _, text in docs]
+    candidates = None
+    if cfg.backend == "precomputed":
+        from curator_stages.rewrites import load_rewrites
+
+        rewrites = load_rewrites(cfg.rewrites, cfg.rewrite_field)
+        docs = [(i, t) for i, t in docs if rewrites.get(i, "").strip()]
+        originals, candidates = [t for _, t in docs], [rewrites[i] for i, _ in docs]
+    # score at the length the filter scores at: one segment where the pipeline segments
+    max_chars = cfg.segment_chars if cfg.method == "repro" and cfg.backend != "precomputed" else 4 * cfg.segment_chars
+    reward = SemanticReward(cfg.semantic_model, num_layers=cfg.semantic_num_layers, truncate=cfg.semantic_truncate)
+    result = calibrate_semantic(reward, originals, candidates, cfg.semantic_false_accept_rate, cfg.semantic_calibration_pairs, max_chars=max_chars)
+    result.update(encoder=cfg.semantic_model or "all-MiniLM-L6-v2 (bundled)", num_layers=cfg.semantic_num_layers, truncate=cfg.semantic_truncate)
+    return result
+
+
 def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
     if cfg.rephraser is None:
         raise ConfigError(
@@ -144,17 +218,24 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
         from curator_stages.prox import ProXRefine
 
         return ProXRefine(generator_spec(cfg))
+    if name == "rewrites":
+        from curator_stages.rewrites import AttachRewrites
+
+        return AttachRewrites(cfg.rewrites or "", cfg.rewrite_field)
     if name == "score":
-        return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model)
+        return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate)
     if name == "filter":
-        return Filter(cfg.require_marker and cfg.method == "repro", cfg.min_semantic_f1, cfg.max_length_ratio, cfg.min_structure)
+        files = input_files(cfg, paths, seed) if cfg.min_semantic_f1 == "auto" and cfg.semantic_model != "none" else []
+        require_marker = cfg.require_marker and cfg.method == "repro" and cfg.backend != "precomputed"
+        return Filter(require_marker, semantic_threshold(cfg, paths, files), cfg.max_length_ratio, cfg.min_structure)
     if name == "quality_filter":
-        model = quality_model(cfg, paths, seed)
-        if model is None:
-            raise ConfigError("recycle.stage=quality_filter needs recycle.quality_model")
-        return QualityFilter(model, cfg.quality_label, cfg.quality_threshold, cfg.min_quality_gain)
+        kind = cfg.quality_kind()
+        if kind == "none":
+            raise ConfigError("recycle.stage=quality_filter needs a quality scorer (recycle.quality_scorer is none)")
+        model = quality_model(cfg, paths, seed) if kind == "fasttext" else ""
+        return QualityFilter(model or "", cfg.quality_label, cfg.quality_thresholds()[0], cfg.min_quality_gain, scorer=kind)
     if name == "mix":
-        return Mix(cfg.organic_quality_threshold)
+        return Mix(cfg.quality_thresholds()[1])
     if name == "tokenize":
         return Tokenize(str(paths.megatron), tokenizer_path(cfg), cfg.append_eod)
     raise ConfigError(f"unknown stage {name!r}")
@@ -162,17 +243,22 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
 
 def method_stages(cfg: RecycleConfig) -> list[str]:
     """The stage names of `cfg.method`, from validation to tokenization."""
-    recycler = {"repro": ["segment", "rephrase", "reassemble"], "rewire": ["rewire"], "prox": ["prox"]}[cfg.method]
-    names = ["validate", *recycler, "score", "filter"]
-    if cfg.quality_model is not None:
+    if cfg.backend == "precomputed":
+        recycler = ["rewrites", "score"]
+    else:
+        recycler = {"repro": ["segment", "rephrase", "score", "reassemble"], "rewire": ["rewire", "score"], "prox": ["prox", "score"]}[cfg.method]
+    names = ["validate", *recycler, "filter"]
+    if cfg.quality_kind() != "none":
         names.append("quality_filter")
     return [*names, "mix", "tokenize"]
 
 
 def build_stages(cfg: RecycleConfig, paths: Paths, seed: int) -> list[ProcessingStage]:
     """Read + the method's stages + commit."""
-    if cfg.quality_model is None and (cfg.quality_threshold is not None or cfg.organic_quality_threshold is not None):
-        log.warning("recycle.quality_model is null: no quality scores, so the quality thresholds are not applied")
+    if cfg.backend == "precomputed":
+        from curator_stages.rewrites import load_rewrites
+
+        log.info("recycle.rewrites: %d rewrites", len(load_rewrites(cfg.rewrites, cfg.rewrite_field)))  # a bad file fails here, before any work
     read = ReadShard(cfg.text_field, cfg.id_field, cfg.max_doc_chars)
     commit = CommitShard(str(paths.root), str(paths.markers))
     return [read, *(make_stage(n, cfg, paths, seed) for n in method_stages(cfg)), commit]
@@ -372,7 +458,8 @@ def recycle(
     run = run or RunDir(paths.root, "recycle")
     started = time.time()
     try:
-        generator_spec(cfg)  # a bad rephraser (no folder, no chat template) fails before any work
+        if cfg.backend != "precomputed":  # precomputed rewrites need no rephraser
+            generator_spec(cfg)  # a bad rephraser (no folder, no chat template) fails before any work
         files = input_files(cfg, paths, seed)
         shards = load_or_write_plan(paths.plan, files, cfg.shard_docs, cfg.text_field, cfg.id_field)
         _clean_partial(paths, [paths.root / f for f in OUTPUT_FOLDERS] + [paths.markers] + [paths.megatron / "shards" / s for s in SIDES])
@@ -410,6 +497,12 @@ def run(cfg, run: RunDir) -> int:
     """`nemo-repro recycle [recycle.stage=<name>] [overrides]`."""
     rc = cfg.recycle
     progress = cfg.run.progress
+    if rc.stage == "calibrate":
+        from nemo_repro.rewards.calibrate import write_calibration
+
+        target = write_calibration(Path(run.path) / "calibration" / "semantic.json", calibrate_on_input(rc, input_files(rc, Paths(run.path), cfg.run.seed)))
+        print(json.dumps({"calibration": str(target), **json.loads(target.read_text(encoding="utf-8"))}, indent=1))
+        return 0
     if rc.stage is not None:
         summary = run_stage(rc, run.path, cfg.run.seed, progress)
         print(json.dumps(summary, indent=1))

@@ -1,9 +1,12 @@
-"""QualityFilter: DCLM-style fastText quality on both sides, through NeMo Curator's FastTextQualityFilter.
+"""QualityFilter: a quality score on both sides, by DCLM-style fastText or by the heuristic scorer.
 
-`quality_before` = P(hq | original) for every readable document (it decides
-organic eligibility in Mix), `quality_after` = P(hq | recycled) for live rows.
-Curator's filter keeps a document by Pareto sampling; DCLM (and the paper)
-keep by a fixed probability threshold, so only its scoring is used here.
+`scorer="fasttext"`: P(hq | text) from NeMo Curator's FastTextQualityFilter
+(Curator keeps a document by Pareto sampling; DCLM and the paper keep by a
+fixed probability threshold, so only its scoring is used). `scorer="heuristic"`:
+`nemo_repro.rewards.quality_heuristic` (NeMo Curator's Gopher/C4 heuristics as
+one score in [0, 1]). `quality_before` = quality of the original for every
+readable document (it decides organic eligibility in Mix), `quality_after` =
+quality of the recycled text for live rows. Thresholds are in the scorer's own units.
 """
 
 from __future__ import annotations
@@ -29,16 +32,27 @@ class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
     """Score both sides; filter live rows with `quality_after < threshold` or a gain below `min_gain` (`None`: off)."""
 
     model_path: str = ""
+    """fastText `.bin` (scorer `fasttext` only)."""
     label: str = "__label__hq"
     threshold: Optional[float] = 0.018112
     min_gain: Optional[float] = None
+    scorer: str = "fasttext"
+    """`fasttext` (`model_path`) or `heuristic`."""
     name: str = "quality_filter"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
     def setup(self, worker_metadata=None) -> None:
-        self._filter = FastTextQualityFilter(model_path=self.model_path, label=self.label)
-        self._filter.model_check_or_download()
-        self._filter.load_model()
+        if self.scorer == "heuristic":
+            from nemo_repro.rewards.quality_heuristic import HeuristicQualityScorer
+
+            self._score_one = HeuristicQualityScorer().score
+            return
+        if self.scorer != "fasttext":
+            raise ValueError(f"QualityFilter.scorer must be fasttext or heuristic, got {self.scorer!r}")
+        fasttext = FastTextQualityFilter(model_path=self.model_path, label=self.label)
+        fasttext.model_check_or_download()
+        fasttext.load_model()
+        self._score_one = fasttext.score_document
 
     def inputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [TEXT]
@@ -47,8 +61,8 @@ class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
         return ["data"], [QUALITY_BEFORE, QUALITY_AFTER, STATUS, REASON]
 
     def _score(self, texts: pd.Series) -> pd.Series:
-        """P(hq) of each text, NaN-free, on the index of `texts` (an empty text scores 0)."""
-        return pd.Series([self._filter.score_document(t) if t.strip() else 0.0 for t in texts], index=texts.index, dtype=float)
+        """The quality of each text, NaN-free, on the index of `texts` (an empty text scores 0)."""
+        return pd.Series([self._score_one(t) if t.strip() else 0.0 for t in texts], index=texts.index, dtype=float)
 
     def failures(self, before: float, after: float) -> str:
         failed = []

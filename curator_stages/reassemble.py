@@ -1,4 +1,4 @@
-"""Reassemble: join the segments of each document back into one row, original and recycled text alike."""
+"""Reassemble: join the segments of each document back into one row, original and recycled text alike (and the per-segment scores, when Score ran before)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nemo_curator.tasks import DocumentBatch
 
 from curator_stages.columns import FILE, LINE, OK, REASON, RECYCLED, STATUS, TEXT, with_data
 from curator_stages.rephrase import HAS_MARKER
+from curator_stages.score import aggregate_segments
 from curator_stages.segment import N_SEGMENTS, SEGMENT_ID
 
 
@@ -50,6 +51,7 @@ class Reassemble(ProcessingStage[DocumentBatch, DocumentBatch]):
             originals = list(group[TEXT])
             row[TEXT] = "".join(originals)
             row[RECYCLED] = join_recycled(list(group[RECYCLED]), originals)
+            row.update(aggregate_segments(group, originals, row[RECYCLED]))  # when Score ran per segment
             if HAS_MARKER in group:
                 row[HAS_MARKER] = bool(group[HAS_MARKER].all())
             not_ok = group[group[STATUS] != OK]

@@ -1,10 +1,16 @@
-"""Score: the RePro rewards used as curation signals on each live document.
+"""Score: the RePro rewards used as curation signals on each live row.
 
-Columns: `semantic_f1` (BERTScore F1 of recycled vs original, from
-`nemo_repro.rewards.semantic`), `structure` (1 when the structure kinds of the
-original are kept, `nemo_repro.rewards.structure`), `length_ratio` (recycled
-chars / original chars; the length reward is `length_ratio <= 1.25`). The
-quality signal is the fastText classifier of the QualityFilter stage.
+Columns: `semantic_f1` (BERTScore F1 of recycled vs original over all
+512-token windows of both, from `nemo_repro.rewards.semantic`), `structure`
+(1 when the structure kinds of the original are kept,
+`nemo_repro.rewards.structure`), `length_ratio` (recycled chars / original
+chars; the length reward is `length_ratio <= 1.25`). The quality signal is the
+QualityFilter stage's.
+
+Where the pipeline segments (repro), Score runs on each segment before
+Reassemble, which aggregates per document: `semantic_f1` and `structure` are
+means over segments weighted by the original segment's length, `length_ratio`
+is recomputed on the whole document (`aggregate_segments`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
 from nemo_curator.tasks import DocumentBatch
@@ -30,6 +37,10 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
 
     semantic_model: Optional[str] = None
     """Encoder folder for BERTScore; `None`: the bundled MiniLM; `"none"`: no semantic signal."""
+    num_layers: Optional[int] = None
+    """Encoder layer for BERTScore; `None`: the last."""
+    truncate: bool = False
+    """BERTScore on the first 512 tokens only (the paper's form) instead of all windows."""
     name: str = "score"
     resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
 
@@ -37,7 +48,7 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
         from nemo_repro.rewards.semantic import SemanticReward
         from nemo_repro.rewards.structure import StructureSignatureReward
 
-        self._semantic = None if self.semantic_model == "none" else SemanticReward(self.semantic_model)
+        self._semantic = None if self.semantic_model == "none" else SemanticReward(self.semantic_model, num_layers=self.num_layers, truncate=self.truncate)
         self._structure = StructureSignatureReward()
 
     def inputs(self) -> tuple[list[str], list[str]]:
@@ -58,3 +69,16 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
             df.loc[live, STRUCTURE] = self._structure.score(originals, recycled)
             df.loc[live, LENGTH_RATIO] = [len(r) / max(1, len(o)) for o, r in zip(originals, recycled)]
         return with_data(batch, df)
+
+
+def aggregate_segments(group: pd.DataFrame, originals: list[str], recycled: str) -> dict[str, float]:
+    """Document-level signals from its segment rows: length-weighted means of F1 and structure, whole-doc length ratio."""
+    weights = np.array([max(1, len(t)) for t in originals], dtype=float)
+    out = {}
+    for column in (SEMANTIC_F1, STRUCTURE):
+        if column in group:
+            values = group[column].to_numpy(dtype=float)
+            out[column] = float(np.dot(values, weights) / weights.sum())  # NaN when a segment was not scored
+    if LENGTH_RATIO in group:
+        out[LENGTH_RATIO] = len(recycled) / max(1, sum(len(t) for t in originals))
+    return out

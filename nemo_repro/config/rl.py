@@ -5,7 +5,7 @@ from typing import Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
 
-QUALITY_SCORERS = ("lm", "fasttext")
+QUALITY_SCORERS = ("lm", "fasttext", "heuristic")
 STRUCTURE_METHODS = ("signature", "judge")
 REWARD_NAMES = ("quality", "semantic", "structure", "length", "format")
 
@@ -15,7 +15,7 @@ class RewardsConfig:
     """The RePro rewards; `nemo_repro.rewards.build_rewards` builds them from this."""
 
     quality_scorer: str = "lm"
-    """`lm`: DataMan-style LM rater (paper); `fasttext`: DCLM-style fastText classifier (cheap)."""
+    """`lm`: DataMan-style LM rater (paper); `fasttext`: DCLM-style fastText classifier (cheap); `heuristic`: NeMo Curator's Gopher/C4 heuristics as a score in [0, 1] (no model)."""
 
     quality_model: Optional[str] = None
     """Local HF folder of the rater LM (`lm`) or fastText `.bin` (`fasttext`). `null` with `fasttext` trains a small classifier on the embedded sample corpus."""
@@ -39,7 +39,10 @@ class RewardsConfig:
     """Encoder layer whose output BERTScore matches (as bert_score's `num_layers`). `null` = the last layer."""
 
     semantic_max_tokens: int = 512
-    """Tokens kept per text (candidate and reference) before encoding."""
+    """Tokens per encoder window (with `semantic_truncate`: tokens kept per text)."""
+
+    semantic_truncate: bool = False
+    """True: BERTScore on the first `semantic_max_tokens` tokens of each text (the paper's exact form). False: all windows of both texts are matched."""
 
     semantic_threshold: float = 0.65
     """Semantic reward is 1 when BERTScore F1 >= this."""

@@ -4,7 +4,9 @@
 |---|---|
 | `quality_lm` | DataMan-style LM rater: rating(rephrasing) - rating(original) |
 | `quality_fasttext` | DCLM-style fastText: P(hq | rephrasing) - P(hq | original); `train_quality_fasttext` |
-| `semantic` | 1[BERTScore-F1(rephrasing, original) >= 0.65], raw F1 in the details |
+| `quality_heuristic` | NeMo Curator's Gopher/C4 heuristics as one score in [0, 1]: q(rephrasing) - q(original) |
+| `calibrate` | the semantic threshold of an encoder, from random mismatched pairs |
+| `semantic` | 1[BERTScore-F1(rephrasing, original) >= 0.65] over all 512-token windows (or truncated), raw F1 in the details |
 | `structure` | deterministic structure signature, or the few-shot LLM judge |
 | `length` | 1[chars(rephrasing) <= 1.25 chars(original)] |
 | `format` | the marker is present (reads raw outputs) |
@@ -45,6 +47,10 @@ def build_quality_reward(cfg: RewardsConfig, work_dir: str | Path | None = None)
             batch_size=cfg.batch_size,
             device=cfg.device,
         )
+    if cfg.quality_scorer == "heuristic":
+        from nemo_repro.rewards.quality_heuristic import QualityHeuristicReward
+
+        return QualityHeuristicReward()
     from nemo_repro.rewards.quality_fasttext import QualityFastTextReward, train_quality_fasttext
 
     model_path = cfg.quality_model
@@ -80,6 +86,7 @@ def build_rewards(cfg: RewardsConfig, work_dir: str | Path | None = None) -> Com
         max_tokens=cfg.semantic_max_tokens,
         batch_size=cfg.batch_size,
         device=cfg.device,
+        truncate=cfg.semantic_truncate,
     )
     rewards = [build_quality_reward(cfg, work_dir), semantic, build_structure_reward(cfg), LengthReward(cfg.length_ratio), FormatReward()]
     return CombinedReward(rewards, cfg.weights())

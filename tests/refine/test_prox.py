@@ -7,6 +7,8 @@ from nemo_repro.refine.prox import (
     DROP,
     KEEP_ORIGINAL,
     KEEP_REFINED,
+    GROWTH_CHARS,
+    GROWTH_FRACTION,
     Call,
     Chunk,
     chunk_document,
@@ -95,7 +97,7 @@ def test_token_counter_from_a_tokenizer(small_tokenizer_dir):
     assert len(chunks) > 1 and all(sum(count(line) for line in c.lines) <= 1500 for c in chunks)
 
 
-def test_normalize_runs_before_line_removal_with_global_line_numbers():
+def test_line_removal_uses_global_line_numbers_then_normalize_replaces():
     chunks = chunk_document("\n".join(["intro &amp; more", *BODY, "footer &amp; links"]), max_tokens=40)
     assert len(chunks) >= 2 and chunks[-1].start > 0
     last = chunks[-1]
@@ -104,10 +106,55 @@ def test_normalize_runs_before_line_removal_with_global_line_numbers():
     assert errors == 0 and lines == list(last.lines[:-1])
     first_lines, _ = refine_chunk(chunks[0], "normalize(source_str='&amp;', target_str='&')")
     assert first_lines[0] == "intro & more"
-    # numbers outside the chunk, reversed ranges, empty or multi-line sources are errors that change nothing
+    # numbers outside the chunk, reversed ranges, empty sources are errors that change nothing
     for bad in (f"remove_lines(line_start=0, line_end={last.start})", "remove_lines(line_start=3, line_end=2)",
-                "normalize(source_str='', target_str='x')", "normalize(source_str='a\\nb', target_str='x')"):
+                "normalize(source_str='', target_str='x')"):
         assert refine_chunk(last, bad) == (list(last.lines), 1)
+
+
+def test_normalize_is_a_global_replace_across_lines():
+    chunk = one_chunk("Home\nShop\nThe text.\nHome\nShop\nMore text.")[0]
+    lines, errors = refine_chunk(chunk, "normalize(source_str='Home\\nShop\\n', target_str='')")
+    assert (lines, errors) == (["The text.", "More text."], 0)
+    joined, _ = refine_chunk(chunk, "normalize(source_str='.\\n', target_str='. ')")
+    assert joined == ["Home", "Shop", "The text. Home", "Shop", "More text."]
+
+
+def test_a_multi_line_call_counts_as_one_call_and_a_broken_one_as_one_error():
+    program = "remove_lines(\n    line_start=0,\n    line_end=1,\n)\nthis is not ( a call\nkeep_chunk()"
+    parsed = parse_program(program)
+    assert [c.name for c in parsed.calls] == ["remove_lines", "keep_chunk"] and parsed.errors == 1
+    unclosed = parse_program("keep_chunk()\nremove_lines(line_start=1,\n  line_end=2")
+    assert [c.name for c in unclosed.calls] == ["keep_chunk"] and unclosed.errors == 1
+
+
+def test_look_alike_names_are_not_the_language():
+    assert parse_program("\uff44\uff52\uff4f\uff50_\uff44\uff4f\uff43()").errors == 1  # fullwidth drop_doc
+    assert decide_document("\uff44\uff52\uff4f\uff50_\uff44\uff4f\uff43()")[0] is True
+    assert parse_program("remove_lines(\uff4cine_start=1, line_end=2)").errors == 1
+    assert parse_program("drop_doc()").calls[0].name == "drop_doc"
+
+
+def test_normalize_cannot_blow_a_document_up():
+    text = "\n".join(["a b c d e f g h i j k l"] * 50)
+    chunks = chunk_document(text, max_tokens=10_000)
+    program = "\n".join(f"normalize(source_str='{c}', target_str='{c * 50}')" for c in "abcdef")
+    result = execute(chunks, [program])
+    assert len(result.refined) <= len(text) + max(GROWTH_CHARS, GROWTH_FRACTION * len(text))
+    assert result.errors == 6 and result.decision == KEEP_ORIGINAL
+    small = execute(chunks, ["normalize(source_str='a b', target_str='a-b')"])
+    assert small.decision == KEEP_REFINED and small.text.startswith("a-b c")
+
+
+def test_executor_never_raises_even_on_memory_error(monkeypatch):
+    import nemo_repro.refine.prox as prox
+
+    def boom(*_):
+        raise MemoryError
+
+    monkeypatch.setattr(prox, "refine_chunk", boom)
+    result = prox.execute(one_chunk(), ["keep_chunk()"])
+    assert result.decision == KEEP_ORIGINAL and result.text == DOC and "MemoryError" in result.reason
 
 
 def test_executor_rules():

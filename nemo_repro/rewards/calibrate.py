@@ -1,0 +1,111 @@
+"""Per-encoder calibration of the semantic threshold: the F1 that random mismatched pairs rarely reach.
+
+A BERTScore F1 has no meaning on its own: its level depends on the encoder,
+the layer and the texts' length (MiniLM scores unrelated web pages around
+0.3-0.5, deberta-large-mnli layer 18 is where the paper's 0.65 comes from).
+So the threshold is read off the encoder itself: score pairs whose two sides
+come from different documents (the original of one, the text of another) and
+take the F1 that only `false_accept_rate` of them reach. A rewrite that
+scores below it looks no more like its original than an unrelated page does.
+
+`recycle.min_semantic_f1` takes a number, `auto` (calibrate on the run's own
+input, written to `run.dir/calibration/semantic.json` and reused on resume) or
+the path of such a json (from `nemo-repro recycle recycle.stage=calibrate`).
+With the paper's encoder, `auto` is the paper's 0.65.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from nemo_repro.config.fields import ConfigError
+
+PAPER_ENCODER = "deberta-large-mnli"
+"""The encoder of the paper's semantic reward (layer 18); its threshold is the paper's."""
+
+PAPER_THRESHOLD = 0.65
+
+
+def is_paper_encoder(model_path: str | Path | None) -> bool:
+    """True when `model_path` is a copy of microsoft/deberta-large-mnli (by folder name or its config's name)."""
+    if model_path is None:
+        return False
+    path = Path(model_path)
+    names = [path.name]
+    config = path / "config.json"
+    if config.is_file():
+        names.append(str(json.loads(config.read_text(encoding="utf-8")).get("_name_or_path", "")))
+    return any(name.lower().rstrip("/").endswith(PAPER_ENCODER) for name in names)
+
+
+def mismatched_pairs(n_docs: int, n_pairs: int, seed: int = 0) -> list[tuple[int, int]]:
+    """`n_pairs` distinct (i, j) index pairs with i != j, drawn at random (all of them when there are fewer)."""
+    if n_docs < 2:
+        raise ValueError(f"calibration needs at least 2 documents, got {n_docs}")
+    rng = np.random.default_rng(seed)
+    total = n_docs * (n_docs - 1)
+    picks = rng.choice(total, size=min(n_pairs, total), replace=False)
+    # index k -> (i, j != i): row i, the k-th of the other n-1 documents
+    return [(int(k // (n_docs - 1)), int(k % (n_docs - 1) + (k % (n_docs - 1) >= k // (n_docs - 1)))) for k in picks]
+
+
+def threshold_at(f1: np.ndarray, false_accept_rate: float) -> float:
+    """The smallest threshold that at most `false_accept_rate` of the scores reach (the filter keeps F1 >= threshold)."""
+    ordered = np.sort(np.asarray(f1, dtype=float))[::-1]
+    allowed = int(np.floor(false_accept_rate * len(ordered)))
+    return float(np.nextafter(ordered[allowed], np.inf))
+
+
+def calibrate_semantic(
+    reward: Any,
+    originals: Sequence[str],
+    candidates: Sequence[str] | None = None,
+    false_accept_rate: float = 0.01,
+    n_pairs: int = 256,
+    seed: int = 0,
+    max_chars: int | None = None,
+) -> dict[str, Any]:
+    """Score mismatched pairs (original i vs candidate j, candidates default to the originals) with `reward.f1`.
+
+    Returns the threshold at `false_accept_rate` and the pairs' F1 quantiles. `max_chars` cuts both sides
+    (calibrate at the length the filter scores at, e.g. one segment).
+    """
+    if not 0.0 <= false_accept_rate < 1.0:
+        raise ValueError(f"false_accept_rate must be in [0, 1), got {false_accept_rate}")
+    candidates = list(originals) if candidates is None else list(candidates)
+    keep = [i for i in range(min(len(originals), len(candidates))) if originals[i].strip() and candidates[i].strip()]
+    cut = (lambda t: t[:max_chars]) if max_chars else (lambda t: t)
+    pairs = mismatched_pairs(len(keep), n_pairs, seed)
+    f1 = reward.f1([cut(originals[keep[i]]) for i, _ in pairs], [cut(candidates[keep[j]]) for _, j in pairs])
+    return {
+        "threshold": threshold_at(f1, false_accept_rate),
+        "false_accept_rate": false_accept_rate,
+        "pairs": len(pairs),
+        "documents": len(keep),
+        "max_chars": max_chars,
+        "mismatched_f1_quantiles": {q: float(np.quantile(f1, float(q))) for q in ("0.5", "0.9", "0.99", "1.0")},
+    }
+
+
+def load_calibration(path: str | Path) -> float:
+    """The threshold stored in a calibration json; a clear error naming the file otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"recycle.min_semantic_f1={str(path)!r}: no such calibration file (a number, `auto` or a calibration json)")
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["threshold"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a calibration file with a numeric `threshold` ({exc})") from exc
+
+
+def write_calibration(path: str | Path, result: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -41,6 +41,7 @@ from curator_stages.segment import Segment
 from curator_stages.tokenize import SIDES, Tokenize
 from curator_stages.validate import Validate
 from nemo_repro.config.fields import ConfigError
+from nemo_repro.config.root import recycler_requires_marker
 from nemo_repro.config.recycle import RecycleConfig
 from nemo_repro.generation.chat_template import require_local_chat_template, require_served_chat_template
 from nemo_repro.runs import RunDir, write_atomic
@@ -117,31 +118,20 @@ def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> O
 
 
 def sample_texts(files: list[Path], text_field: str, id_field: str, limit: int) -> list[tuple[str, str]]:
-    """(id, text) of the first `limit` readable documents of `files` (unreadable rows are skipped: Read rejects them)."""
-    out: list[tuple[str, str]] = []
-    for path in files:
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
+    """(id, text) of the first `limit` readable documents of `files` (unreadable rows are skipped: Read rejects them).
 
-            rows = enumerate(pq.read_table(path).to_pylist())
-        else:
-            rows = enumerate(_json_rows(path))
-        for k, row in rows:
-            text = row.get(text_field) if isinstance(row, dict) else None
+    Rows without an id get Read's own derived id, so they match precomputed rewrites keyed the same way."""
+    from curator_stages.read import _labels, iter_json_rows
+
+    out: list[tuple[str, str]] = []
+    for path, label in zip(files, _labels(files)):
+        for k, row, _ in iter_json_rows(path):
+            text = row.get(text_field) if row is not None else None
             if isinstance(text, str) and text.strip():
-                out.append((str(row.get(id_field, f"{path.stem}:{k + 1}")), text))
+                out.append((str(row.get(id_field, f"{label}:{k}")), text))
             if len(out) >= limit:
                 return out
     return out
-
-
-def _json_rows(path: Path):
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            try:
-                yield json.loads(line)
-            except ValueError:
-                yield None
 
 
 def calibrate_on_input(cfg: RecycleConfig, files: list[Path]) -> dict[str, Any]:
@@ -167,6 +157,8 @@ def calibrate_on_input(cfg: RecycleConfig, files: list[Path]) -> dict[str, Any]:
 
 
 def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
+    if cfg.backend == "precomputed":
+        raise ConfigError("recycle.backend=precomputed generates nothing: the rephrase, rewire and prox stages need a generating backend (hf, vllm, openai)")
     if cfg.rephraser is None:
         raise ConfigError(
             "recycle.rephraser is required: a local HF folder of the recycling model (e.g. the `rephraser/` folder "
@@ -226,7 +218,7 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
         return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate)
     if name == "filter":
         files = input_files(cfg, paths, seed) if cfg.min_semantic_f1 == "auto" and cfg.semantic_model != "none" else []
-        require_marker = cfg.require_marker and cfg.method == "repro" and cfg.backend != "precomputed"
+        require_marker = recycler_requires_marker(cfg)  # the same rule that keeps GRPO's format reward on
         return Filter(require_marker, semantic_threshold(cfg, paths, files), cfg.max_length_ratio, cfg.min_structure)
     if name == "quality_filter":
         kind = cfg.quality_kind()

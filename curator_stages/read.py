@@ -145,6 +145,22 @@ def decode_line(raw: bytes, text_field: str, max_bytes: int) -> tuple[Optional[d
     return obj, ""
 
 
+def iter_json_rows(path: Path) -> Iterator[tuple[int, Optional[dict[str, Any]], str]]:
+    """(1-based line or row number, the row or None, why it is no row) of any input file Read accepts: one
+    reading rule (compression, BOM, line ends, bad bytes) for every side reader (calibration, rewrites)."""
+    if path.name.endswith(PARQUET_SUFFIXES):
+        import pyarrow.parquet as pq
+
+        for k, row in enumerate(pq.read_table(path).to_pylist(), start=1):
+            yield k, row, ""
+        return
+    with open_input(path) as f:
+        for k, (raw, _) in enumerate(iter_lines(f), start=1):
+            if raw.strip():
+                obj, reason = decode_line(raw, "", 1 << 62)
+                yield k, obj, reason
+
+
 @dataclass
 class _Survey:
     """What planning learns from reading every input row once."""

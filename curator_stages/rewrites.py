@@ -11,7 +11,6 @@ file, line and field; each worker then holds the id -> text map in memory.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from nemo_curator.stages.resources import Resources
 from nemo_curator.tasks import DocumentBatch
 
 from curator_stages.columns import FILTERED, ID, REASON, RECYCLED, STATUS, active, ensure_status, with_data
-from curator_stages.read import JSONL_SUFFIXES, PARQUET_SUFFIXES
+from curator_stages.read import JSONL_SUFFIXES, PARQUET_SUFFIXES, iter_json_rows
 from nemo_repro.config.fields import ConfigError
 
 NO_REWRITE = "no rewrite"
@@ -45,24 +44,11 @@ def rewrite_files(pattern: str) -> list[Path]:
 
 
 def _rows(path: Path):
-    """(line or row number, 1-based; the row as a dict) of one file; bad JSON fails naming the line."""
-    if path.name.endswith(PARQUET_SUFFIXES):
-        import pyarrow.parquet as pq
-
-        for k, row in enumerate(pq.read_table(path).to_pylist(), start=1):
-            yield k, row
-        return
-    with path.open(encoding="utf-8") as f:
-        for k, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise RewritesError(f"{path}:{k}: not valid JSON ({exc})") from exc
-            if not isinstance(row, dict):
-                raise RewritesError(f"{path}:{k}: a rewrite row must be a JSON object, got {type(row).__name__}")
-            yield k, row
+    """(line or row number, 1-based; the row as a dict) of one file; a bad line fails naming file, line and why."""
+    for k, row, reason in iter_json_rows(path):
+        if row is None:
+            raise RewritesError(f"{path}:{k}: not a usable JSON row ({reason})")
+        yield k, row
 
 
 def load_rewrites(pattern: str, text_field: str = "text") -> dict[str, str]:

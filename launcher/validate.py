@@ -16,7 +16,7 @@ from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.root import RootConfig
 from nemo_repro.secrets import redact
 from launcher.mounts import auto_mounts, exists_on_host
-from launcher.wiring import HANDOFFS, PATH_KEYS, canonical_order, get_key, is_path_value, produced, reads_recycled_blend, recycle_tokenizer
+from launcher.wiring import HANDOFFS, PATH_KEYS, canonical_order, get_key, is_path_value, needs_key, produced, reads_recycled_blend, recycle_tokenizer
 
 # Values of `#SBATCH` options: sbatch parses those lines itself, so only plain words pass.
 _SBATCH_WORD = re.compile(r"[A-Za-z0-9_.:,@+/\-]*")
@@ -132,7 +132,7 @@ def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> lis
         coming = produced(cfg, run_dir, stage)
         for key in PATH_KEYS[stage]:
             value = get_key(cfg, key)
-            if value is None:
+            if value is None and needs_key(cfg, key):
                 feeder = next((h for h in HANDOFFS if h.consumer == key), None)
                 if feeder is not None and feeder.required:
                     out.append(

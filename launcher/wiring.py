@@ -51,6 +51,8 @@ PATH_KEYS: dict[str, tuple[str, ...]] = {
 # each with the values that are words, not paths.
 OTHER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "recycle.tokenizer": (),
+    "recycle.rewrites": (),
+    "recycle.min_semantic_f1": ("auto",),
     "recycle.quality_model": ("sample",),
     "recycle.semantic_model": ("none",),
     "rl.rewards.quality_model": (),
@@ -63,9 +65,16 @@ def is_path_value(cfg: RootConfig, key: str) -> bool:
     """Whether the key's current value names a host path (not null, not a word like `sample`,
     not the served model name of the openai backend)."""
     value = get_key(cfg, key)
-    if value is None or value in OTHER_PATH_KEYS.get(key, ()):
+    if value is None or value in OTHER_PATH_KEYS.get(key, ()) or not needs_key(cfg, key):
         return False
+    if key == "recycle.min_semantic_f1":  # a number, or a calibration file
+        return isinstance(value, str) and value.endswith(".json")
     return not (key == "recycle.rephraser" and cfg.recycle.backend == "openai")
+
+
+def needs_key(cfg: RootConfig, key: str) -> bool:
+    """Whether the stage reads `key` at all with this config (precomputed rewrites need no rephraser)."""
+    return not (key == "recycle.rephraser" and cfg.recycle.backend == "precomputed")
 
 
 def path_keys(cfg: RootConfig) -> list[str]:

@@ -145,11 +145,15 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 RESUME_SAFE: dict[str, set[str]] = {
     "pretrain": {"train_iters", "log_interval", "save_interval", "keep_last", "resume", "peak_tflops"},
-    "recycle": {"shards_per_run", "executor", "generation_batch_size", "max_concurrent_requests", "base_url", "gpus_per_worker"},
+    "recycle": {
+        "shards_per_run", "executor", "generation_batch_size", "max_concurrent_requests", "base_url", "gpus_per_worker",
+        "api_key_env", "request_timeout_s", "max_retries", "retry_base_delay_s", "vllm.memory_fraction", "vllm.enforce_eager",
+    },
     "rl": {"max_steps", "save_steps", "save_total_limit", "torch_threads"},
 }
 """Per resumable subcommand: the keys of its group that a rerun in the same run dir may change (e.g.
-`train_iters` to extend a run). Every other key of the group, and `run.seed`, must stay as recorded."""
+`train_iters` to extend a run; nested keys as `vllm.memory_fraction`). Every other key of the group, and
+`run.seed`, must stay as recorded."""
 
 
 def _flatten(node: Any, prefix: str) -> dict[str, Any]:
@@ -165,9 +169,9 @@ def resume_invariants(subcommand: str, resolved: dict[str, Any]) -> dict[str, An
     """The config values a resumed `subcommand` must share with the run it resumes (flat `group.key` names)."""
     if subcommand not in RESUME_SAFE or (subcommand == "recycle" and resolved["recycle"].get("stage")):
         return {}  # one-stage recycle runs check their input through their own plan
-    safe = RESUME_SAFE[subcommand]
-    keep = {k: v for k, v in resolved[subcommand].items() if k not in safe}
-    flat = {**_flatten(keep, subcommand), "run.seed": resolved["run"]["seed"]}
+    safe = {f"{subcommand}.{key}" for key in RESUME_SAFE[subcommand]}
+    flat = {k: v for k, v in _flatten(resolved[subcommand], subcommand).items() if k not in safe}
+    flat["run.seed"] = resolved["run"]["seed"]
     return json.loads(json.dumps(flat, default=str))
 
 

@@ -115,3 +115,14 @@ def test_uncaught_errors_go_to_the_log_with_traceback_and_handlers_are_removed(t
     assert logging.getLogger().handlers == before, "close() detaches the run's log file"
     RunDir.start("demo", OmegaConf.create({"run": {"seed": 1}}), str(tmp_path / "d"), ".").close()
     assert logging.getLogger().handlers == before
+
+
+def test_resume_invariants_drop_safe_keys_nested_ones_included():
+    from nemo_repro.runs import resume_invariants
+
+    resolved = {
+        "recycle": {"stage": None, "method": "repro", "max_retries": 3, "vllm": {"memory_fraction": 0.1, "dtype": "float32"}},
+        "run": {"seed": 1},
+    }
+    inv = resume_invariants("recycle", resolved)
+    assert inv == {"recycle.stage": None, "recycle.method": "repro", "recycle.vllm.dtype": "float32", "run.seed": 1}

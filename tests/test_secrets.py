@@ -137,7 +137,7 @@ def test_recycle_against_a_loopback_server_leaves_no_secret(server, monkeypatch,
         "recycle", f"run.dir={run_dir}", "recycle.backend=openai", f"recycle.base_url={server.url(f'alice:{URL_SECRET}@')}",
         "recycle.rephraser=served", f"recycle.tokenizer={small_tokenizer_dir}", "recycle.executor=local",
         "recycle.sample_docs=8", "recycle.shard_docs=8", "recycle.semantic_model=none", "recycle.min_semantic_f1=null",
-        "recycle.quality_model=null", "recycle.quality_threshold=null", "recycle.organic_quality_threshold=null",
+        "recycle.quality_model=null", "recycle.quality_scorer=none",
         "run.log_level=DEBUG",
     ])
     out, err = capfd.readouterr()

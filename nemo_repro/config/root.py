@@ -19,8 +19,9 @@ STAGES = ("rl", "recycle", "pretrain", "evaluate")
 
 
 def recycler_requires_marker(recycle: RecycleConfig) -> bool:
-    """Whether recycling filters every output without `Here is a paraphrased version:` (RePro with require_marker)."""
-    return recycle.method == "repro" and recycle.require_marker
+    """Whether recycling filters every output without `Here is a paraphrased version:` (RePro with require_marker,
+    on a generating backend: precomputed rewrites carry no marker)."""
+    return recycle.method == "repro" and recycle.require_marker and recycle.backend != "precomputed"
 
 
 def check_format_reward(rl: RLConfig, recycle: RecycleConfig) -> None:

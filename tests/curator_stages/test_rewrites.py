@@ -29,18 +29,31 @@ def test_load_rewrites_from_a_glob_of_jsonl_and_parquet(tmp_path):
 @pytest.mark.parametrize(
     "lines, field, message",
     [
-        (['{"id": "1", "text": "ok"}', '{"id": "2", "text": "cut'], "text", "r.jsonl:2: not valid JSON"),
+        (['{"id": "1", "text": "ok"}', '{"id": "2", "text": "cut'], "text", "r.jsonl:2: not a usable JSON row (malformed JSON"),
         (['{"id": "1", "text": "ok"}', '{"text": "no id"}'], "text", "r.jsonl:2: no `id` field"),
         (['{"id": "1", "body": "x"}'], "text", "r.jsonl:1: no `text` field (recycle.rewrite_field)"),
         (['{"id": "1", "text": 42}'], "text", "r.jsonl:1: field `text` is a int, not a string"),
         (['{"id": "1", "text": "a"}', '{"id": "1", "text": "b"}'], "text", "r.jsonl:2: id '1' already has a rewrite at"),
-        (['["a", "list"]'], "text", "r.jsonl:1: a rewrite row must be a JSON object"),
+        (['["a", "list"]'], "text", "r.jsonl:1: not a usable JSON row (not a JSON object but list)"),
+        (['{"id": "1", "text": "\\ud800"}'], "text", "r.jsonl:1: not a usable JSON row (lone UTF-16 surrogate"),
     ],
 )
 def test_bad_rewrite_files_fail_naming_file_line_and_field(tmp_path, lines, field, message):
     write_jsonl(tmp_path / "r.jsonl", lines)
     with pytest.raises(RewritesError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         load_rewrites(str(tmp_path / "r.jsonl"), field)
+
+
+def test_compressed_rewrites_and_bad_bytes(tmp_path):
+    """Rewrites are read by Read's own rule: .jsonl.gz like .jsonl, invalid UTF-8 named by file and line."""
+    import gzip
+
+    with gzip.open(tmp_path / "r.jsonl.gz", "wb") as f:
+        f.write(b'\xef\xbb\xbf{"id": "1", "text": "one"}\r{"id": "2", "text": "two"}\n')
+    assert load_rewrites(str(tmp_path / "r.jsonl.gz")) == {"1": "one", "2": "two"}
+    (tmp_path / "bad.jsonl").write_bytes(b'{"id": "1", "text": "ok"}\n{"id": "2", "text": "\xff"}\n')
+    with pytest.raises(RewritesError, match=r"bad\.jsonl:2: not a usable JSON row \(invalid UTF-8"):
+        load_rewrites(str(tmp_path / "bad.jsonl"))
 
 
 def test_no_file_matches(tmp_path):
@@ -89,3 +102,17 @@ def test_precomputed_reserves_no_gpu_and_needs_no_rephraser(tmp_path):
     assert method_stages(cfg)[:4] == ["validate", "rewrites", "score", "filter"]
     stages = build_stages(cfg, Paths(tmp_path / "run"), 0)
     assert all(not s.resources.gpus for s in stages)
+
+
+def test_calibration_sample_reads_like_read(tmp_path):
+    """The calibration sample takes compressed inputs, skips unreadable lines, and derives ids as Read does."""
+    import gzip
+
+    from curator_stages.pipeline import sample_texts
+
+    (tmp_path / "d1").mkdir()
+    with gzip.open(tmp_path / "d1" / "a.jsonl.gz", "wb") as f:
+        f.write(b'{"text": "first page"}\n{"text": "\xff bad"}\n{"id": "x", "text": "third"}\n')
+    write_jsonl(tmp_path / "b.jsonl", ['{"text": "other"}'])
+    got = sample_texts([tmp_path / "d1" / "a.jsonl.gz", tmp_path / "b.jsonl"], "text", "id", 10)
+    assert got == [("d1/a:1", "first page"), ("x", "third"), ("b:1", "other")]

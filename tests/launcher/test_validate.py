@@ -158,6 +158,27 @@ def test_recycle_needs_a_rephraser_given_or_trained_in_the_same_launch():
     assert problems(_cfg(stages=["rl", "recycle"]), RUN) == []
 
 
+def test_precomputed_rewrites_need_no_rephraser_and_are_mounted(tmp_path, monkeypatch):
+    from launcher.mounts import container_mounts
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "docs.jsonl").write_text("{}\n")
+    (tmp_path / "rw").mkdir()
+    (tmp_path / "rw" / "a.jsonl").write_text("{}\n")
+    (tmp_path / "cal.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    cfg = RootConfig(stages=["recycle"], cluster=_slurm(), container="img")
+    cfg.recycle.backend, cfg.recycle.input, cfg.recycle.rewrites = "precomputed", "in/docs.jsonl", "rw/*.jsonl"
+    cfg.recycle.min_semantic_f1 = "cal.json"
+    wired = wire(cfg, RUN, tmp_path)
+    assert problems(wired, RUN) == []
+    assert wired.recycle.rewrites == f"{tmp_path}/rw/*.jsonl" and wired.recycle.min_semantic_f1 == f"{tmp_path}/cal.json"
+    mounts = container_mounts(wired, RUN)
+    assert f"{tmp_path}/rw:{tmp_path}/rw" in mounts
+    cfg.recycle.min_semantic_f1 = "auto"
+    assert wire(cfg, RUN, tmp_path).recycle.min_semantic_f1 == "auto", "a word, not a path"
+
+
 def test_paths_become_absolute_and_unmountable_ones_are_refused(tmp_path, monkeypatch):
     from launcher.mounts import container_mounts
 

@@ -80,7 +80,10 @@ def finalize(
 
     megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
     add_epochs(megatron, train)
-    summary: dict[str, Any] = {**counts, "method": cfg.method, "shards": len(shards), "reasons": reasons, "megatron": megatron, "stage_seconds": timings, "wall_seconds": round(wall_s, 2)}
+    summary: dict[str, Any] = {
+        **counts, "method": cfg.method, "shards": len(shards), "thresholds": thresholds_used(cfg, paths), "reasons": reasons,
+        "megatron": megatron, "stage_seconds": timings, "wall_seconds": round(wall_s, 2),
+    }
     write_atomic(paths.root / "summary.json", json.dumps(summary, indent=1) + "\n")
 
     run.metrics.truncate_after(-1)  # a resumed run rewrites the per-shard rows
@@ -88,18 +91,42 @@ def finalize(
         tokens = {f"tokens/{side}": m["megatron"].get(side, {}).get("tokens", 0) for side in SIDES}
         run.metrics.log(step, {**{f"docs/{k}": v for k, v in m["counts"].items()}, **tokens})
     signals = {key: [v for m in markers for v in m["signals"][key]] for key in markers[0]["signals"]} if markers else {}
-    plots = _plots(paths.root, counts, signals)
+    plots = _plots(paths.root, counts, signals, summary["thresholds"]["quality_scorer"])
     run.write_report(_report(cfg, summary, plots))
     return summary
 
 
-def _plots(root: Path, counts: dict[str, int], signals: dict[str, list[float]]) -> list[Path]:
+def thresholds_used(cfg: RecycleConfig, paths: "Paths") -> dict[str, Any]:
+    """The filter settings this run applied, `auto` resolved (null = that check was off)."""
+    from nemo_repro.rewards import calibrate
+
+    semantic = cfg.min_semantic_f1
+    if cfg.semantic_model == "none":
+        semantic = None
+    elif semantic == "auto":
+        target = paths.root / "calibration" / "semantic.json"
+        if calibrate.is_paper_encoder(cfg.semantic_model):
+            semantic = calibrate.PAPER_THRESHOLD
+        else:
+            semantic = calibrate.load_calibration(target) if target.exists() else None
+    elif isinstance(semantic, str):
+        semantic = calibrate.load_calibration(semantic)
+    recycled, organic = cfg.quality_thresholds()
+    return {
+        "min_semantic_f1": semantic, "min_semantic_f1_setting": cfg.min_semantic_f1, "min_structure": cfg.min_structure,
+        "max_length_ratio": cfg.max_length_ratio, "quality_scorer": cfg.quality_kind(), "quality_threshold": recycled,
+        "organic_quality_threshold": organic, "min_quality_gain": cfg.min_quality_gain,
+    }
+
+
+def _plots(root: Path, counts: dict[str, int], signals: dict[str, list[float]], scorer: str = "fasttext") -> list[Path]:
     out = [plot_bars(list(counts), {"documents": list(counts.values())}, root / "counts.png", "Where the input documents went", "documents")]
     out.append(plot_histograms({"original": signals.get("original_chars", []), "recycled": signals.get("recycled_chars", [])}, root / "lengths.png", "Document length", "characters"))
     if signals.get("semantic_f1"):
         out.append(plot_histograms({"semantic F1": signals["semantic_f1"]}, root / "semantic_f1.png", "BERTScore F1, recycled vs original", "F1"))
     if signals.get("quality_before"):
-        out.append(plot_histograms({"original": signals["quality_before"], "recycled": signals.get("quality_after", [])}, root / "quality.png", "fastText P(high quality)", "probability"))
+        out.append(plot_histograms({"original": signals["quality_before"], "recycled": signals.get("quality_after", [])}, root / "quality.png",
+                                   {"fasttext": "fastText P(high quality)", "heuristic": "heuristic quality score"}.get(scorer, "quality score"), "score"))
     return out
 
 
@@ -110,6 +137,8 @@ def _report(cfg: RecycleConfig, summary: dict[str, Any], plots: list[Path]) -> s
         if summary["reasons"][kind]:
             note = " (a document may fail several checks)" if kind == "filtered" else ""
             lines += ["", f"Why documents were {kind}{note}:", ""] + [f"- {reason}: {n}" for reason, n in summary["reasons"][kind].items()]
+    lines += ["", "Filter settings applied (null: that check was off): "
+              + ", ".join(f"`{k}`={v}" for k, v in summary["thresholds"].items()), ""]
     meg = summary["megatron"]
     lines += ["", "## Megatron data", ""]
     for side in SIDES:

@@ -75,13 +75,16 @@ def test_precomputed_pipeline_scores_filters_and_mixes_rewrites_on_cpu(tmp_path,
                             "recycle.heuristic_quality_threshold=0.0", "recycle.heuristic_organic_quality_threshold=0.0", "recycle.max_length_ratio=null")) == 0
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["input"] == summary["recycled"] + summary["filtered"] + summary["rejected"]
+    assert summary["thresholds"]["quality_scorer"] == "heuristic" and summary["thresholds"]["quality_threshold"] == 0.0
+    assert summary["thresholds"]["min_semantic_f1"] is None and summary["thresholds"]["min_structure"] == 1.0
+    assert "Filter settings applied" in (run_dir / "report.md").read_text()
     filtered = [json.loads(line) for f in (run_dir / "filtered").glob("*.jsonl") for line in f.read_text().splitlines()]
     # the first sample document and the live bad-input line ("huge" is long but not over max_doc_chars) have no rewrite
     assert sorted(r["id"] for r in filtered if r["reason"] == NO_REWRITE) == sorted([good[0]["id"], "huge"])
     recycled = {json.loads(line)["id"]: json.loads(line) for f in (run_dir / "recycled").glob("*.jsonl") for line in f.read_text().splitlines()}
     assert len(recycled) == len(good) - 1 == summary["recycled"]
     sample = next(iter(recycled.values()))
-    assert sample["recycled_text"] == next(d["clean_text"] for d in good if d["id"] == sample["id"])
+    assert sample["text"] == next(d["clean_text"] for d in good if d["id"] == sample["id"])
     assert 0.0 <= sample["quality_after"] <= 1.0
 
 

@@ -132,6 +132,10 @@ def test_openai_key_comes_from_the_named_env_var_and_errors_name_the_redacted_ur
 def test_recycle_against_a_loopback_server_leaves_no_secret(server, monkeypatch, tmp_path, capfd, caplog, small_tokenizer_dir):
     monkeypatch.setenv("OPENAI_API_KEY", ENV_SECRET)
     caplog.set_level(logging.DEBUG)  # pytest's own root handler makes the CLI's basicConfig a no-op
+    # vLLM, imported by earlier tests, sets the HTTP stack's loggers to WARNING; this test needs them
+    # speaking, to check that what they say is redacted.
+    for name in ("httpx", "httpx2"):
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
     run_dir = tmp_path / "recycle"
     rc = main([
         "recycle", f"run.dir={run_dir}", "recycle.backend=openai", f"recycle.base_url={server.url(f'alice:{URL_SECRET}@')}",

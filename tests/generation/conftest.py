@@ -22,19 +22,25 @@ import pytest
 
 @pytest.fixture(scope="session")
 def varied_qwen2_dir(tmp_path_factory, tiny_qwen2_dir) -> Path:
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out = tmp_path_factory.mktemp("varied_qwen2")
     model = AutoModelForCausalLM.from_pretrained(str(tiny_qwen2_dir))
+    _randomize_matrices(model)
+    model.save_pretrained(str(out))
+    AutoTokenizer.from_pretrained(str(tiny_qwen2_dir)).save_pretrained(str(out))
+    return out
+
+
+def _randomize_matrices(model) -> None:
+    """Large seeded random weight matrices, so that greedy output depends on the prompt."""
+    import torch
+
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for parameter in model.parameters():
             if parameter.dim() == 2:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
-    model.save_pretrained(str(out))
-    AutoTokenizer.from_pretrained(str(tiny_qwen2_dir)).save_pretrained(str(out))
-    return out
 
 
 def require_vllm():
@@ -52,18 +58,13 @@ VLLM_ENGINE = {"dtype": "float32", "max_model_len": 1024, "memory_fraction": 0.1
 @pytest.fixture(scope="session")
 def vllm_qwen2_dir(tmp_path_factory, small_tokenizer_dir) -> Path:
     """A tiny Qwen2 (hidden 64, 2 heads of 32) with large random weights: greedy output depends on the prompt."""
-    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from nemo_repro.models.tiny import build_tiny_causal_lm
 
     out = build_tiny_causal_lm(AutoTokenizer.from_pretrained(str(small_tokenizer_dir)), tmp_path_factory.mktemp("vllm_qwen2"), num_heads=2)
     model = AutoModelForCausalLM.from_pretrained(str(out))
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            if parameter.dim() == 2:
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    _randomize_matrices(model)
     model.save_pretrained(str(out))
     return out
 

@@ -68,7 +68,7 @@ def run_condition(name: str, docs: list[dict], rewrites: list[str], tokenizer: P
 
 
 def faithfulness(data: Path, limit: int) -> None:
-    from curator_stages.pipeline import calibrate_on_input
+    from curator_stages.prepare import calibrate_on_input
     from nemo_repro.config.recycle import RecycleConfig
 
     docs = load_rows(data, "aeb-")[:limit]

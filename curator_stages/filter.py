@@ -6,17 +6,16 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import pandas as pd
-from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS
 from curator_stages.rephrase import HAS_MARKER
 from curator_stages.score import LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
 
 
 @dataclass
-class Filter(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Filter(RowStage):
     """Filter live rows with an empty recycled text, no marker (`require_marker`, when the column exists),
     or a signal beyond its threshold. `None` turns a check off."""
 
@@ -52,11 +51,10 @@ class Filter(ProcessingStage[DocumentBatch, DocumentBatch]):
             failed.append(f"structure {row[STRUCTURE]:.2f} < {self.min_structure}")
         return failed
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = df[active(df)]
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
+        live = df[live]
         reasons = live.apply(lambda row: "; ".join(self.failures(row)), axis=1) if len(live) else pd.Series(dtype=object)
         bad = reasons[reasons != ""]
         df.loc[bad.index, STATUS] = FILTERED
         df.loc[bad.index, REASON] = bad
-        return with_data(batch, df)
+        return df

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
+from curator_stages.base import RowStage
 from curator_stages.columns import TEXT
 from nemo_repro.generation import Generator, SamplingConfig, build_generator
 
@@ -35,7 +34,7 @@ class GeneratorSpec:
 
 
 @dataclass
-class GeneratingStage(ProcessingStage[DocumentBatch, DocumentBatch]):
+class GeneratingStage(RowStage):
     """Base of the stages that prompt a generator with each live row's text (Rephrase, ReWire, ProX).
 
     The generator is built once per worker in `setup()`; a worker reserves the GPUs the spec asks for.

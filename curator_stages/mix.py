@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from nemo_curator.stages.base import ProcessingStage
+import pandas as pd
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import ID, RECYCLED, REJECTED, STATUS, TEXT, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import ID, RECYCLED, REJECTED, STATUS, TEXT
 from curator_stages.quality import QUALITY_BEFORE
 
 TO_ORGANIC = "to_organic"
@@ -25,7 +25,7 @@ TO_RECYCLED = "to_recycled"
 
 
 @dataclass
-class Mix(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Mix(RowStage):
     """Add the `to_organic` / `to_recycled` flags."""
 
     organic_threshold: Optional[float] = None
@@ -39,11 +39,10 @@ class Mix(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [TO_ORGANIC, TO_RECYCLED]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        df[TO_RECYCLED] = active(df) & (RECYCLED in df)
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
+        df[TO_RECYCLED] = live & (RECYCLED in df)
         organic = df[STATUS] != REJECTED
         if self.organic_threshold is not None and QUALITY_BEFORE in df:
             organic &= df[QUALITY_BEFORE] >= self.organic_threshold
         df[TO_ORGANIC] = organic
-        return with_data(batch, df)
+        return df

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nemo_curator.tasks import DocumentBatch
+import pandas as pd
 
-from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT, active, ensure_status, with_data
+from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT
 from curator_stages.generation import GeneratingStage
 from nemo_repro.prompts import prox_chunk_messages, prox_doc_messages
 from nemo_repro.refine.prox import DROP, MAX_CHUNK_TOKENS, chunk_document, decide_document, execute, tokenizer_counter
@@ -32,9 +32,8 @@ class ProXRefine(GeneratingStage):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, PROX_DECISION, STATUS, REASON]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = df.index[active(df)]
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
+        live = df.index[live]
         texts = list(df.loc[live, TEXT])
         doc_programs = self._generator.generate([prox_doc_messages(t) for t in texts], self.generator.sampling)
         kept = [decide_document(p)[0] for p in doc_programs]
@@ -52,4 +51,4 @@ class ProXRefine(GeneratingStage):
             df.at[idx, RECYCLED], df.at[idx, PROX_DECISION] = result.text, result.decision
             if result.decision == DROP:
                 df.at[idx, STATUS], df.at[idx, REASON] = FILTERED, f"prox: {result.reason}"
-        return with_data(batch, df)
+        return df

@@ -16,19 +16,18 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
 from nemo_curator.stages.text.filters.fasttext.fasttext_filters import FastTextQualityFilter
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import FILTERED, REASON, RECYCLED, REJECTED, STATUS, TEXT, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import FILTERED, REASON, RECYCLED, REJECTED, STATUS, TEXT
 
 QUALITY_BEFORE = "quality_before"
 QUALITY_AFTER = "quality_after"
 
 
 @dataclass
-class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
+class QualityFilter(RowStage):
     """Score both sides; filter live rows with `quality_after < threshold` or a gain below `min_gain` (`None`: off)."""
 
     model_path: str = ""
@@ -72,15 +71,14 @@ class QualityFilter(ProcessingStage[DocumentBatch, DocumentBatch]):
             failed.append(f"quality gain {after - before:+.4f} < {self.min_gain}")
         return "; ".join(failed)
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         df[QUALITY_BEFORE] = self._score(df.loc[df[STATUS] != REJECTED, TEXT]).reindex(df.index)
         df[QUALITY_AFTER] = np.nan
         if RECYCLED in df:
-            live = df.index[active(df)]
+            live = df.index[live]
             df[QUALITY_AFTER] = self._score(df.loc[live, RECYCLED]).reindex(df.index)
             for idx in live:
                 reason = self.failures(df.at[idx, QUALITY_BEFORE], df.at[idx, QUALITY_AFTER])
                 if reason:
                     df.at[idx, STATUS], df.at[idx, REASON] = FILTERED, reason
-        return with_data(batch, df)
+        return df

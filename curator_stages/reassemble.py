@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
-from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import FILE, LINE, OK, REASON, RECYCLED, STATUS, TEXT, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import FILE, LINE, OK, REASON, RECYCLED, STATUS, TEXT
 from curator_stages.rephrase import HAS_MARKER
 from curator_stages.score import aggregate_segments
 from curator_stages.segment import N_SEGMENTS, SEGMENT_ID
@@ -27,7 +26,7 @@ def join_recycled(pieces: list[str], originals: list[str]) -> str:
 
 
 @dataclass
-class Reassemble(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Reassemble(RowStage):
     """Group the rows of one input line (`source_file`, `source_line`) in `segment_id` order; fails on a missing segment."""
 
     name: str = "reassemble"
@@ -39,8 +38,7 @@ class Reassemble(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [TEXT, RECYCLED]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = batch.to_pandas()
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         docs = []
         for (_, line), group in df.groupby([FILE, LINE], sort=False):
             group = group.sort_values(SEGMENT_ID)
@@ -58,5 +56,4 @@ class Reassemble(ProcessingStage[DocumentBatch, DocumentBatch]):
             if len(not_ok):
                 row[STATUS], row[REASON] = not_ok[STATUS].iloc[0], "; ".join(dict.fromkeys(not_ok[REASON]))
             docs.append(row)
-        out = pd.DataFrame(docs, columns=df.columns).drop(columns=[SEGMENT_ID, N_SEGMENTS])
-        return with_data(batch, out)
+        return pd.DataFrame(docs, columns=df.columns).drop(columns=[SEGMENT_ID, N_SEGMENTS])

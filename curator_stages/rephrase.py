@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import RECYCLED, TEXT, active, ensure_status, with_data
+from curator_stages.columns import RECYCLED, TEXT
 from curator_stages.generation import GeneratingStage
 from nemo_repro.prompts import parse_repro_output, repro_messages
 
@@ -24,11 +23,10 @@ class Rephrase(GeneratingStage):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, HAS_MARKER]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = df.index[active(df)]
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
+        live = df.index[live]
         outputs = self._generator.generate([repro_messages(t, self.max_chars) for t in df.loc[live, TEXT]], self.generator.sampling)
         parsed = [parse_repro_output(o) for o in outputs]
         df[RECYCLED] = pd.Series([p.text for p in parsed], index=live, dtype=object).reindex(df.index, fill_value="")
         df[HAS_MARKER] = pd.Series([p.has_marker for p in parsed], index=live, dtype=bool).reindex(df.index, fill_value=False)
-        return with_data(batch, df)
+        return df

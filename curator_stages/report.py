@@ -6,7 +6,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nemo_repro.config.recycle import RecycleConfig
 from nemo_repro.mix.blend import tokenizer_record, write_blend
@@ -16,11 +16,10 @@ from nemo_repro.plots import plot_bars, plot_histograms
 from nemo_repro.runs import RunDir, write_atomic
 
 from curator_stages.commit import marker_path
+from curator_stages.paths import Paths
+from curator_stages.prepare import tokenizer_path
 from curator_stages.read import Shard
 from curator_stages.tokenize import SIDES
-
-if TYPE_CHECKING:
-    from curator_stages.pipeline import Paths
 
 log = logging.getLogger(__name__)
 COUNT_KEYS = ("input", "recycled", "filtered", "rejected")
@@ -33,7 +32,7 @@ def tokenizer_of(path: str) -> dict[str, Any]:
     return tokenizer_record(path, AutoTokenizer.from_pretrained(path))
 
 
-def finalize_megatron(paths: "Paths", markers: list[dict[str, Any]], organic_to_recycled: float, tokenizer: dict[str, Any] | None = None) -> dict[str, Any]:
+def finalize_megatron(paths: Paths, markers: list[dict[str, Any]], organic_to_recycled: float, tokenizer: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge each side's shard datasets (in plan order) into `megatron/<side>`, then write `megatron/blend.json`
     (with the tokenizer's record)."""
     out: dict[str, Any] = {}
@@ -67,7 +66,7 @@ def add_epochs(megatron: dict[str, Any], train: tuple[int, int] | None) -> None:
 
 
 def finalize(
-    cfg: RecycleConfig, paths: "Paths", shards: list[Shard], run: RunDir, timings: dict[str, float], wall_s: float, train: tuple[int, int] | None = None
+    cfg: RecycleConfig, paths: Paths, shards: list[Shard], run: RunDir, timings: dict[str, float], wall_s: float, train: tuple[int, int] | None = None
 ) -> dict[str, Any]:
     """Reconcile the shard markers into `summary.json` and write the run's metrics, plots and report
     (`train`: `(train_iters, tokens per iteration)` of the intended pretraining run, for epochs per side)."""
@@ -76,8 +75,6 @@ def finalize(
     if counts["input"] != counts["recycled"] + counts["filtered"] + counts["rejected"]:
         raise RuntimeError(f"counts do not reconcile: {counts}")
     reasons = {kind: dict(sum((Counter(m["reasons"][kind]) for m in markers), Counter()).most_common()) for kind in ("filtered", "rejected")}
-    from curator_stages.pipeline import tokenizer_path
-
     megatron = finalize_megatron(paths, markers, cfg.organic_to_recycled, tokenizer_of(tokenizer_path(cfg)))
     add_epochs(megatron, train)
     summary: dict[str, Any] = {
@@ -96,7 +93,7 @@ def finalize(
     return summary
 
 
-def thresholds_used(cfg: RecycleConfig, paths: "Paths") -> dict[str, Any]:
+def thresholds_used(cfg: RecycleConfig, paths: Paths) -> dict[str, Any]:
     """The filter settings this run applied, `auto` resolved (null = that check was off)."""
     from nemo_repro.rewards import calibrate
 

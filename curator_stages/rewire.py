@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT, active, ensure_status, with_data
+from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT
 from curator_stages.generation import GeneratingStage
 from nemo_repro.prompts import parse_rewire_output, rewire_messages
 
@@ -21,13 +20,12 @@ class ReWireRewrite(GeneratingStage):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, STATUS, REASON]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = df.index[active(df)]
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
+        live = df.index[live]
         outputs = self._generator.generate([rewire_messages(t) for t in df.loc[live, TEXT]], self.generator.sampling)
         parsed = [parse_rewire_output(o) for o in outputs]
         df[RECYCLED] = pd.Series([p.text for p in parsed], index=live, dtype=object).reindex(df.index, fill_value="")
         unfinished = [idx for idx, p in zip(live, parsed) if not p.has_answer]
         df.loc[unfinished, STATUS] = FILTERED
         df.loc[unfinished, REASON] = "rewire: no answer heading in the output"
-        return with_data(batch, df)
+        return df

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from nemo_curator.stages.base import ProcessingStage
+import pandas as pd
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import FILTERED, ID, REASON, RECYCLED, STATUS, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import FILTERED, ID, REASON, RECYCLED, STATUS
 from curator_stages.read import JSONL_SUFFIXES, PARQUET_SUFFIXES, iter_json_rows
 from nemo_repro.config.fields import ConfigError
 
@@ -75,7 +75,7 @@ def load_rewrites(pattern: str, text_field: str = "text") -> dict[str, str]:
 
 
 @dataclass
-class AttachRewrites(ProcessingStage[DocumentBatch, DocumentBatch]):
+class AttachRewrites(RowStage):
     """`recycled_text` = the rewrite with the row's id; live rows without one become `filtered` (`no rewrite`)."""
 
     rewrites: str = ""
@@ -94,12 +94,10 @@ class AttachRewrites(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, STATUS, REASON]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = active(df)
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         found = [self._rewrites.get(str(i)) for i in df[ID]]
         df[RECYCLED] = [t if (t is not None and ok) else "" for t, ok in zip(found, live)]
         missing = live & np.array([t is None for t in found], dtype=bool)
         df.loc[missing, STATUS] = FILTERED
         df.loc[missing, REASON] = NO_REWRITE
-        return with_data(batch, df)
+        return df

@@ -20,11 +20,10 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from nemo_curator.stages.base import ProcessingStage
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import RECYCLED, TEXT, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import RECYCLED, TEXT
 
 SEMANTIC_F1 = "semantic_f1"
 STRUCTURE = "structure"
@@ -32,7 +31,7 @@ LENGTH_RATIO = "length_ratio"
 
 
 @dataclass
-class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Score(RowStage):
     """Add `semantic_f1` (unless `semantic_model == "none"`), `structure` and `length_ratio` to live rows (NaN elsewhere)."""
 
     semantic_model: Optional[str] = None
@@ -57,9 +56,7 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [SEMANTIC_F1, STRUCTURE, LENGTH_RATIO]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = active(df)
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         originals, recycled = list(df.loc[live, TEXT]), list(df.loc[live, RECYCLED])
         for column in (SEMANTIC_F1, STRUCTURE, LENGTH_RATIO):
             df[column] = np.nan
@@ -68,7 +65,7 @@ class Score(ProcessingStage[DocumentBatch, DocumentBatch]):
                 df.loc[live, SEMANTIC_F1] = self._semantic.f1(originals, recycled)
             df.loc[live, STRUCTURE] = self._structure.score(originals, recycled)
             df.loc[live, LENGTH_RATIO] = [len(r) / max(1, len(o)) for o, r in zip(originals, recycled)]
-        return with_data(batch, df)
+        return df
 
 
 def aggregate_segments(group: pd.DataFrame, originals: list[str], recycled: str) -> dict[str, float]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nemo_curator.stages.base import ProcessingStage
+import pandas as pd
 from nemo_curator.stages.resources import Resources
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import ID, TEXT, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import ID, TEXT
 
 SEGMENT_ID = "segment_id"
 N_SEGMENTS = "n_segments"
@@ -43,7 +43,7 @@ def split_segments(text: str, max_chars: int) -> list[str]:
 
 
 @dataclass
-class Segment(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Segment(RowStage):
     """One row per segment of each live document, with `segment_id` (order) and `n_segments`; other rows pass as one segment."""
 
     segment_chars: int = 7000
@@ -56,11 +56,9 @@ class Segment(ProcessingStage[DocumentBatch, DocumentBatch]):
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [TEXT, SEGMENT_ID, N_SEGMENTS]
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = active(df)
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         df[TEXT] = [split_segments(t, self.segment_chars) if ok else [t] for t, ok in zip(df[TEXT], live)]
         df[N_SEGMENTS] = df[TEXT].map(len)
         df = df.explode(TEXT)
         df[SEGMENT_ID] = df.groupby(level=0).cumcount()
-        return with_data(batch, df)
+        return df

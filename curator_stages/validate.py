@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from nemo_curator.stages.base import ProcessingStage
+import pandas as pd
 from nemo_curator.stages.resources import Resources
 from nemo_curator.stages.text.filters.heuristic.string import CommonEnglishWordsFilter
-from nemo_curator.tasks import DocumentBatch
 
-from curator_stages.columns import REJECTED, STATUS, REASON, TEXT, active, ensure_status, with_data
+from curator_stages.base import RowStage
+from curator_stages.columns import REJECTED, STATUS, REASON, TEXT
 
 
 @dataclass
-class Validate(ProcessingStage[DocumentBatch, DocumentBatch]):
+class Validate(RowStage):
     """Reject empty documents, documents over `max_doc_chars` and (with `min_common_english_words` > 0)
     documents with too few common English words, via NeMo Curator's CommonEnglishWordsFilter."""
 
@@ -43,11 +43,9 @@ class Validate(ProcessingStage[DocumentBatch, DocumentBatch]):
                 return f"not English: {found} common English words < {self.min_common_english_words}"
         return ""
 
-    def process(self, batch: DocumentBatch) -> DocumentBatch:
-        df = ensure_status(batch.to_pandas().copy())
-        live = active(df)
+    def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         reasons = df.loc[live, TEXT].map(self.reason)
         bad = reasons[reasons != ""]
         df.loc[bad.index, STATUS] = REJECTED
         df.loc[bad.index, REASON] = bad
-        return with_data(batch, df)
+        return df

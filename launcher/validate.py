@@ -127,6 +127,13 @@ def problems(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> lis
                 f"{world_key}={world} is not divisible by pretrain.tensor_model_parallel_size*"
                 f"pretrain.pipeline_model_parallel_size={tp}*{pp}: change the parallel sizes or the process count"
             )
+    if "recycle" in cfg.stages and cfg.recycle.stage is not None:
+        from curator_stages.registry import check_stage  # the stage names live with the stages
+
+        try:
+            check_stage(cfg.recycle)
+        except ConfigError as exc:
+            out.append(str(exc))
     out += _tokenizer_mismatch(cfg, run_dir)
     for stage in cfg.stages:
         coming = produced(cfg, run_dir, stage)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemo_repro.config.root import STAGES, RootConfig
+from nemo_repro.config.root import LAUNCH_STAGES, RootConfig
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def produced(cfg: RootConfig, run_dir: Path, before: str) -> dict[str, Handoff]:
 
 
 def recycle_tokenizer(cfg: RootConfig) -> str | None:
-    """The tokenizer recycle writes its `.bin/.idx` with (as curator_stages.pipeline.tokenizer_path picks it)."""
+    """The tokenizer recycle writes its `.bin/.idx` with (as curator_stages.prepare.tokenizer_path picks it)."""
     return cfg.recycle.tokenizer or (cfg.recycle.rephraser if cfg.recycle.backend != "openai" else None)
 
 
@@ -135,4 +135,4 @@ def wire(cfg: RootConfig, run_dir: Path, workdir: Path | None = None) -> RootCon
 
 
 def canonical_order(stages: list[str]) -> list[str]:
-    return [s for s in STAGES if s in stages]
+    return [s for s in LAUNCH_STAGES if s in stages]

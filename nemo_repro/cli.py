@@ -19,7 +19,7 @@ import threading
 from typing import Any, Callable, Sequence
 
 from nemo_repro.config.fields import ConfigError
-from nemo_repro.config.root import STAGES
+from nemo_repro.config.root import LAUNCH_STAGES
 from nemo_repro.runs import UsageError
 
 log = logging.getLogger("nemo_repro.cli")
@@ -35,9 +35,30 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _entry(name: str) -> Callable[..., int]:
-    module, func = SUBCOMMANDS[name][0].split(":")
+# name -> "module:function" checking the loaded `RootConfig` before any work (ConfigError: exit 2); for the
+# checks whose rule lives above the config layer (the stage names live with the stages).
+CONFIG_CHECKS: dict[str, str] = {
+    "recycle": "curator_stages.registry:check_config",
+}
+
+
+def _load(name: str) -> Callable[..., Any]:
+    module, func = name.split(":")
     return getattr(importlib.import_module(module), func)
+
+
+def _entry(name: str) -> Callable[..., int]:
+    return _load(SUBCOMMANDS[name][0])
+
+
+def _load_config(overrides: Sequence[str], subcommand: str):
+    """The composed config and its raw form, checked by the subcommand's CONFIG_CHECKS entry."""
+    from nemo_repro.config.loader import load_config
+
+    cfg, raw = load_config(list(overrides), subcommand=subcommand)
+    if subcommand in CONFIG_CHECKS:
+        _load(CONFIG_CHECKS[subcommand])(cfg)
+    return cfg, raw
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,10 +89,10 @@ def _print_config_help(subcommand: str, overrides: Sequence[str]) -> None:
     `pretrain --help-config` shows the tiny config's 2 layers, not the schema's 24.
     """
     from nemo_repro.config.fields import describe
-    from nemo_repro.config.loader import GROUPS, group_options, load_config, selected_options
+    from nemo_repro.config.loader import GROUPS, group_options, selected_options
     from nemo_repro.config.root import RootConfig
 
-    cfg, _ = load_config(list(overrides), subcommand=subcommand)
+    cfg, _ = _load_config(overrides, subcommand)
     chosen = selected_options(list(overrides), subcommand=subcommand)
     schema = GROUPS.get(subcommand)
     rows = describe(schema, prefix=f"{subcommand}.") if schema else []
@@ -101,11 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from omegaconf import OmegaConf
 
-    from nemo_repro.config.loader import load_config
     from nemo_repro.runs import RunDir, seed_everything
 
     try:
-        cfg, raw = load_config(args.overrides, subcommand=args.subcommand)
+        cfg, raw = _load_config(args.overrides, args.subcommand)
     except ConfigError as exc:
         print(f"nemo-repro {args.subcommand}: config error: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         node = raw if args.cfg == "all" or args.subcommand not in raw else OmegaConf.create({args.subcommand: raw[args.subcommand], "run": raw.run})
         print(OmegaConf.to_yaml(node, resolve=True), end="")
         return 0
-    if args.subcommand in STAGES:
+    if args.subcommand in LAUNCH_STAGES:
         from nemo_repro.stack_check import StackMismatch, check_if_asked
 
         try:

@@ -12,17 +12,12 @@ import logging
 import re
 from typing import Any
 
+from nemo_repro.config.fields import is_secret_name
+
 REDACTED = "***"
 
 # scheme://user:password@  or  scheme://token@  (userinfo of a URL)
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s@'\"]+)@")
-# Names of environment variables that hold credentials.
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an environment variable's name says it holds a credential (`OPENAI_API_KEY`, `HF_TOKEN`, ...)."""
-    return bool(_SECRET_NAME.search(name))
 
 
 def redact(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import re
 import textwrap
 import typing
 from functools import lru_cache
@@ -19,6 +20,15 @@ from typing import Any, Iterable
 
 class ConfigError(ValueError):
     """A configuration problem, raised before any work starts. Names the key."""
+
+
+# Names of environment variables that hold credentials.
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a credential (`OPENAI_API_KEY`, `HF_TOKEN`, ...)."""
+    return bool(_SECRET_NAME.search(name))
 
 
 @lru_cache(maxsize=None)

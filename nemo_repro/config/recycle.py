@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
-from nemo_repro.generation.base import SamplingConfig
-from nemo_repro.generation.vllm import VLLMConfig
+from nemo_repro.config.generation import SamplingConfig, VLLMConfig
 
 METHODS = ("repro", "rewire", "prox")
 EXECUTORS = ("xenna", "ray_data", "local")
 GENERATOR_BACKENDS = ("hf", "vllm", "openai", "precomputed")
 QUALITY_SCORERS = ("auto", "fasttext", "heuristic", "none")
-STAGES = ("validate", "segment", "rephrase", "reassemble", "rewrites", "score", "filter", "quality_filter", "prox", "rewire", "mix", "tokenize", "calibrate")
 
 
 @dataclass
@@ -26,7 +24,7 @@ class RecycleConfig:
     """Which recycler runs: `repro` (trained rephraser), `rewire` (guided rewrite) or `prox` (programs)."""
 
     stage: Optional[str] = None
-    """Run one stage alone over `input` (e.g. `stage=segment`), one shard per file, writing `run.dir/<stage>/<shard>.jsonl`. `calibrate`: calibrate the semantic threshold on `input` into `run.dir/calibration/semantic.json`. `null`: the whole pipeline."""
+    """Run one stage alone over `input` (e.g. `stage=segment`; the names are those of `curator_stages.registry.STAGES`, checked before any work), one shard per file, writing `run.dir/<stage>/<shard>.jsonl`. `calibrate`: calibrate the semantic threshold on `input` into `run.dir/calibration/semantic.json`. `null`: the whole pipeline."""
 
     input: Optional[str] = None
     """jsonl or parquet file, or a glob of them. `null` uses the embedded sample corpus (written to `run.dir/input/`)."""
@@ -168,8 +166,6 @@ class RecycleConfig:
         check_choice("recycle.backend", self.backend, GENERATOR_BACKENDS)
         check_choice("recycle.executor", self.executor, EXECUTORS)
         check_choice("recycle.quality_scorer", self.quality_scorer, QUALITY_SCORERS)
-        if self.stage is not None:
-            check_choice("recycle.stage", self.stage, STAGES)
         for key in ("segment_chars", "max_doc_chars", "shard_docs", "generation_batch_size", "max_concurrent_requests", "sample_docs", "semantic_calibration_pairs"):
             check_positive(f"recycle.{key}", getattr(self, key))
         for key in ("shards_per_run", "min_common_english_words", "gpus_per_worker", "max_retries", "retry_base_delay_s"):

@@ -6,16 +6,15 @@ from typing import Optional
 
 from nemo_repro.config.cluster import ClusterConfig
 from nemo_repro.config.evaluate import EvaluateConfig
-from nemo_repro.config.fields import ConfigError, check_choice
+from nemo_repro.config.fields import ConfigError, check_choice, is_secret_name
 from nemo_repro.config.launch import LaunchConfig
 from nemo_repro.config.pretrain import PretrainConfig
 from nemo_repro.config.quickstart import QuickstartConfig
 from nemo_repro.config.recycle import RecycleConfig
 from nemo_repro.config.rl import RLConfig
 from nemo_repro.config.run import RunConfig
-from nemo_repro.secrets import is_secret_name
 
-STAGES = ("rl", "recycle", "pretrain", "evaluate")
+LAUNCH_STAGES = ("rl", "recycle", "pretrain", "evaluate")
 
 
 def recycler_requires_marker(recycle: RecycleConfig) -> bool:
@@ -39,7 +38,7 @@ def check_format_reward(rl: RLConfig, recycle: RecycleConfig) -> None:
 
 @dataclass
 class RootConfig:
-    stages: list[str] = field(default_factory=lambda: list(STAGES))
+    stages: list[str] = field(default_factory=lambda: list(LAUNCH_STAGES))
     """Stages `nemo-repro launch` runs, in this order, each after the previous succeeded."""
 
     run: RunConfig = field(default_factory=RunConfig)
@@ -86,7 +85,7 @@ class RootConfig:
 
     def __post_init__(self) -> None:
         for i, stage in enumerate(self.stages):
-            check_choice(f"stages[{i}]", stage, STAGES)
+            check_choice(f"stages[{i}]", stage, LAUNCH_STAGES)
         for name in self.env_vars:
             if is_secret_name(str(name)):
                 raise ConfigError(

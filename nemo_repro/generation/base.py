@@ -8,43 +8,14 @@ model's own chat template) or a plain string sent to the model as is.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Optional, Protocol, Union, runtime_checkable
+from typing import Protocol, Union, runtime_checkable
+
+from nemo_repro.config.generation import SamplingConfig
 
 ChatMessages = Sequence[Mapping[str, str]]
 Prompt = Union[str, ChatMessages]
 
-
-@dataclass
-class SamplingConfig:
-    """Sampling settings shared by every backend. Defaults are the paper's recycling values."""
-
-    temperature: float = 1.0
-    """Softmax temperature; 0 means greedy decoding."""
-
-    top_p: float = 0.9
-    """Nucleus sampling: sample from the smallest token set whose probability reaches `top_p` (1.0 = off)."""
-
-    max_new_tokens: int = 2048
-    """Most tokens generated per prompt (the paper caps completions at 2048)."""
-
-    seed: Optional[int] = 0
-    """Seed of the sampler: the same prompts, settings and seed give the same outputs. `null` = unseeded."""
-
-    def __post_init__(self) -> None:
-        # Imported here: the config package embeds this class (`recycle.sampling`), so a
-        # module-level import would be circular.
-        from nemo_repro.config.fields import ConfigError, check_positive
-
-        check_positive("temperature", self.temperature, allow_zero=True)
-        if not 0.0 < self.top_p <= 1.0:
-            raise ConfigError(f"top_p={self.top_p!r} must be in (0, 1]")
-        check_positive("max_new_tokens", self.max_new_tokens)
-
-    @property
-    def greedy(self) -> bool:
-        """Whether decoding is greedy (temperature 0)."""
-        return self.temperature == 0
+__all__ = ["ChatMessages", "Generator", "Prompt", "SamplingConfig", "is_chat"]
 
 
 @runtime_checkable

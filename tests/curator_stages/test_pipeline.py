@@ -173,11 +173,16 @@ def test_tiny_pipeline_on_ray_data_fits_a_small_machine(scripted_rephraser_dir, 
 
 
 def test_fit_cpus_scales_reservations_to_the_machine(tmp_path):
-    from curator_stages.pipeline import Paths, fit_cpus, make_stage
+    from curator_stages.execute import fit_cpus
+    from curator_stages.paths import Paths
+    from curator_stages.prepare import prepare
+    from curator_stages.registry import make_stage
     from nemo_repro.config.recycle import RecycleConfig
 
     cfg = RecycleConfig(quality_model=None, semantic_model="none", min_semantic_f1=None, tokenizer=str(tmp_path))
-    stages = [make_stage(name, cfg, Paths(tmp_path), 0) for name in ("validate", "segment", "reassemble", "score", "filter", "mix", "tokenize")]
+    names = ("validate", "segment", "reassemble", "score", "filter", "mix", "tokenize")
+    prepared = prepare(cfg, Paths(tmp_path), [], 0, list(names))
+    stages = [make_stage(name, cfg, prepared) for name in names]
     asked = sum(s.resources.cpus for s in stages)
     assert asked > 2
     fitted = fit_cpus(stages, 2.0)

@@ -97,13 +97,15 @@ def test_precomputed_bad_rewrites_fail_before_any_work_with_exit_2(tmp_path, sam
 
 
 def test_precomputed_reserves_no_gpu_and_needs_no_rephraser(tmp_path):
-    from curator_stages.pipeline import Paths, build_stages, method_stages
+    from curator_stages.paths import Paths
+    from curator_stages.prepare import prepare
+    from curator_stages.registry import build_stages, method_stages
     from nemo_repro.config.recycle import RecycleConfig
 
     write_jsonl(tmp_path / "r.jsonl", [{"id": "a", "text": "b"}])
     cfg = RecycleConfig(backend="precomputed", rewrites=str(tmp_path / "r.jsonl"), gpus_per_worker=1.0, semantic_model="none", min_semantic_f1=None, tokenizer=str(tmp_path))
     assert method_stages(cfg)[:4] == ["validate", "rewrites", "score", "filter"]
-    stages = build_stages(cfg, Paths(tmp_path / "run"), 0)
+    stages = build_stages(cfg, prepare(cfg, Paths(tmp_path / "run"), [], 0, method_stages(cfg)))
     assert all(not s.resources.gpus for s in stages)
 
 
@@ -111,7 +113,7 @@ def test_calibration_sample_reads_like_read(tmp_path):
     """The calibration sample takes compressed inputs, skips unreadable lines, and derives ids as Read does."""
     import gzip
 
-    from curator_stages.pipeline import sample_texts
+    from curator_stages.prepare import sample_texts
 
     (tmp_path / "d1").mkdir()
     with gzip.open(tmp_path / "d1" / "a.jsonl.gz", "wb") as f:

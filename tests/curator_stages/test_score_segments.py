@@ -39,7 +39,7 @@ def test_one_lost_segment_fails_the_structure_check_of_its_document():
 
 
 def test_repro_scores_segments_before_reassembling():
-    from curator_stages.pipeline import method_stages
+    from curator_stages.registry import method_stages
     from nemo_repro.config.recycle import RecycleConfig
 
     names = method_stages(RecycleConfig(quality_scorer="none"))

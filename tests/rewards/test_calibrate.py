@@ -68,7 +68,8 @@ def test_calibration_file_round_trip_and_errors(tmp_path):
 
 
 def test_paper_encoder_keeps_the_paper_threshold(tmp_path):
-    from curator_stages.pipeline import Paths, semantic_threshold
+    from curator_stages.paths import Paths
+    from curator_stages.prepare import semantic_threshold
     from nemo_repro.config.recycle import RecycleConfig
 
     encoder = tmp_path / "deberta-large-mnli"

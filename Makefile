@@ -38,6 +38,7 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_layering.py  # imports go down the layers, no cycles
 
 quickstart: venv
 	$(VENV)/bin/nemo-repro quickstart $(ARGS)

@@ -18,8 +18,10 @@ from curator_stages.generation import GeneratorSpec
 from curator_stages.paths import Paths
 from curator_stages.read import resolve_inputs
 from nemo_repro.config.fields import ConfigError
-from nemo_repro.config.recycle import RecycleConfig
+from nemo_repro.config.generation import serves_model
+from nemo_repro.config.recycle import PRECOMPUTED, RecycleConfig
 from nemo_repro.generation.chat_template import require_local_chat_template, require_served_chat_template
+from nemo_repro.models.folder import require_hf_model_folder
 
 log = logging.getLogger(__name__)
 
@@ -156,18 +158,17 @@ def calibrate_on_input(cfg: RecycleConfig, files: list[Path]) -> dict[str, Any]:
 
 
 def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
-    if cfg.backend == "precomputed":
+    if cfg.backend == PRECOMPUTED:
         raise ConfigError("recycle.backend=precomputed generates nothing: the rephrase, rewire and prox stages need a generating backend (hf, vllm, openai)")
     if cfg.rephraser is None:
         raise ConfigError(
             "recycle.rephraser is required: a local HF folder of the recycling model (e.g. the `rephraser/` folder "
             "`nemo-repro rl` writes) or, with recycle.backend=openai, the served model name"
         )
-    if cfg.backend in ("hf", "vllm") and not (Path(cfg.rephraser) / "config.json").is_file():
-        raise ConfigError(f"recycle.rephraser={cfg.rephraser!r} is not a local HF model folder (no config.json)")
-    if cfg.backend == "openai":
+    if serves_model(cfg.backend):
         require_served_chat_template(cfg.base_url, cfg.rephraser, api_key_env=cfg.api_key_env)
     else:
+        require_hf_model_folder(cfg.rephraser, f"recycle.rephraser={cfg.rephraser!r}")
         require_local_chat_template(cfg.rephraser)
     options: dict[str, Any] = {
         "hf": {"batch_size": cfg.generation_batch_size},
@@ -182,7 +183,7 @@ def generator_spec(cfg: RecycleConfig) -> GeneratorSpec:
 
 def tokenizer_path(cfg: RecycleConfig) -> str:
     """`recycle.tokenizer`, else the rephraser's folder."""
-    path = cfg.tokenizer or (cfg.rephraser if cfg.backend != "openai" else None)
+    path = cfg.tokenizer_folder()
     if path is None or not Path(path).is_dir():
         raise ConfigError(f"recycle.tokenizer={cfg.tokenizer!r}: set it to a local HF tokenizer folder (the pretraining tokenizer)")
     return str(path)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS, TEXT
 from curator_stages.generation import GeneratingStage
+from nemo_repro.config.generation import serves_model
 from nemo_repro.prompts import prox_chunk_messages, prox_doc_messages
 from nemo_repro.refine.prox import DROP, MAX_CHUNK_TOKENS, chunk_document, decide_document, execute, tokenizer_counter
 
@@ -27,7 +28,7 @@ class ProXRefine(GeneratingStage):
 
         super().setup(worker_metadata)
         # Chunks are measured in the refining model's tokens when it is a local folder.
-        self._count = tokenizer_counter(AutoTokenizer.from_pretrained(self.generator.model)) if self.generator.backend != "openai" else None
+        self._count = tokenizer_counter(AutoTokenizer.from_pretrained(self.generator.model)) if not serves_model(self.generator.backend) else None
 
     def outputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [RECYCLED, PROX_DECISION, STATUS, REASON]

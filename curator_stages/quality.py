@@ -1,8 +1,9 @@
 """QualityFilter: a quality score on both sides, by DCLM-style fastText or by the heuristic scorer.
 
-`scorer="fasttext"`: P(hq | text) from NeMo Curator's FastTextQualityFilter
-(Curator keeps a document by Pareto sampling; DCLM and the paper keep by a
-fixed probability threshold, so only its scoring is used). `scorer="heuristic"`:
+`scorer="fasttext"`: P(hq | text) by `nemo_repro.rewards.quality_fasttext.hq_probability`,
+the computation the RL quality reward uses (NeMo Curator's FastTextQualityFilter keeps
+a document by Pareto sampling; DCLM and the paper keep by a fixed probability
+threshold, so a threshold is applied here). `scorer="heuristic"`:
 `nemo_repro.rewards.quality_heuristic` (NeMo Curator's Gopher/C4 heuristics as
 one score in [0, 1]). `quality_before` = quality of the original for every
 readable document (it decides organic eligibility in Mix), `quality_after` =
@@ -17,7 +18,6 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 from nemo_curator.stages.resources import Resources
-from nemo_curator.stages.text.filters.fasttext.fasttext_filters import FastTextQualityFilter
 
 from curator_stages.base import RowStage
 from curator_stages.columns import FILTERED, REASON, RECYCLED, REJECTED, STATUS, TEXT
@@ -48,10 +48,10 @@ class QualityFilter(RowStage):
             return
         if self.scorer != "fasttext":
             raise ValueError(f"QualityFilter.scorer must be fasttext or heuristic, got {self.scorer!r}")
-        fasttext = FastTextQualityFilter(model_path=self.model_path, label=self.label)
-        fasttext.model_check_or_download()
-        fasttext.load_model()
-        self._score_one = fasttext.score_document
+        from nemo_repro.rewards.quality_fasttext import QualityFastTextReward
+
+        fasttext = QualityFastTextReward(self.model_path, self.label)
+        self._score_one = lambda text: float(fasttext.probability([text])[0])
 
     def inputs(self) -> tuple[list[str], list[str]]:
         return ["data"], [TEXT]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemo_repro.config.generation import serves_model
+from nemo_repro.config.recycle import PRECOMPUTED
 from nemo_repro.config.root import LAUNCH_STAGES, RootConfig
 
 
@@ -69,12 +71,12 @@ def is_path_value(cfg: RootConfig, key: str) -> bool:
         return False
     if key == "recycle.min_semantic_f1":  # a number, or a calibration file
         return isinstance(value, str) and value.endswith(".json")
-    return not (key == "recycle.rephraser" and cfg.recycle.backend == "openai")
+    return not (key == "recycle.rephraser" and serves_model(cfg.recycle.backend))
 
 
 def needs_key(cfg: RootConfig, key: str) -> bool:
     """Whether the stage reads `key` at all with this config (precomputed rewrites need no rephraser)."""
-    return not (key == "recycle.rephraser" and cfg.recycle.backend == "precomputed")
+    return not (key == "recycle.rephraser" and cfg.recycle.backend == PRECOMPUTED)
 
 
 def path_keys(cfg: RootConfig) -> list[str]:
@@ -103,8 +105,8 @@ def produced(cfg: RootConfig, run_dir: Path, before: str) -> dict[str, Handoff]:
 
 
 def recycle_tokenizer(cfg: RootConfig) -> str | None:
-    """The tokenizer recycle writes its `.bin/.idx` with (as curator_stages.prepare.tokenizer_path picks it)."""
-    return cfg.recycle.tokenizer or (cfg.recycle.rephraser if cfg.recycle.backend != "openai" else None)
+    """The tokenizer recycle writes its `.bin/.idx` with."""
+    return cfg.recycle.tokenizer_folder()
 
 
 def reads_recycled_blend(cfg: RootConfig, run_dir: Path) -> bool:

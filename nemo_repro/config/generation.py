@@ -11,6 +11,17 @@ from typing import Any, Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
 
+GENERATION_BACKENDS = ("hf", "vllm", "openai")
+"""Every backend `nemo_repro.generation.build_generator` builds."""
+
+SERVED_BACKENDS = ("openai",)
+"""Backends whose `model` is the name a server serves; the others load a local HF folder."""
+
+
+def serves_model(backend: str) -> bool:
+    """Whether `backend`'s model is a served model name rather than a local HF folder."""
+    return backend in SERVED_BACKENDS
+
 
 @dataclass
 class SamplingConfig:

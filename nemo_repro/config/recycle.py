@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from nemo_repro.config.fields import ConfigError, check_choice, check_positive
-from nemo_repro.config.generation import SamplingConfig, VLLMConfig
+from nemo_repro.config.generation import GENERATION_BACKENDS, SamplingConfig, VLLMConfig, serves_model
 
 METHODS = ("repro", "rewire", "prox")
 EXECUTORS = ("xenna", "ray_data", "local")
-GENERATOR_BACKENDS = ("hf", "vllm", "openai", "precomputed")
+PRECOMPUTED = "precomputed"
+GENERATOR_BACKENDS = (*GENERATION_BACKENDS, PRECOMPUTED)
 QUALITY_SCORERS = ("auto", "fasttext", "heuristic", "none")
 
 
@@ -197,6 +198,11 @@ class RecycleConfig:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"recycle.min_semantic_f1={value!r}: a number, `auto`, a calibration .json path, or null")
         self.min_semantic_f1 = float(value)
+
+    def tokenizer_folder(self) -> Optional[str]:
+        """The tokenizer of the token accounting and the `.bin/.idx` files: `tokenizer`, else the rephraser's folder
+        (none when the rephraser is a served model name)."""
+        return self.tokenizer or (self.rephraser if not serves_model(self.backend) else None)
 
     def quality_kind(self) -> str:
         """The quality scorer that runs: `fasttext`, `heuristic` or `none` (`auto` resolved)."""

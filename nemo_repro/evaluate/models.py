@@ -18,10 +18,11 @@ KINDS = ("hf", "megatron")
 
 def model_kind(path: str | Path) -> str:
     """`hf` for an HF model folder, `megatron` for one of our pretraining checkpoints (or run dirs)."""
+    from nemo_repro.models.folder import is_hf_model_folder
     from nemo_repro.pretrain.checkpoint import resolve_checkpoint_dir
 
     path = Path(path)
-    if (path / "config.json").is_file():
+    if is_hf_model_folder(path):
         return "hf"
     try:
         resolve_checkpoint_dir(path)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nemo_repro.config.generation import GENERATION_BACKENDS as BACKENDS
 from nemo_repro.generation.base import Generator
-
-BACKENDS = ("hf", "vllm", "openai")
 
 
 def build_generator(backend: str, model: str, **options: Any) -> Generator:

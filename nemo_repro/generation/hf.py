@@ -52,9 +52,9 @@ class HFGenerator:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        folder = Path(model)
-        if not (folder / "config.json").is_file():
-            raise FileNotFoundError(f"hf generator: {folder} is not a local HF model folder (no config.json)")
+        from nemo_repro.models.folder import require_hf_model_folder
+
+        folder = require_hf_model_folder(model, f"hf generator: {model}", FileNotFoundError)
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} must be >= 1")
         self.name = str(folder)

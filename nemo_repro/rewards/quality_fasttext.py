@@ -1,5 +1,8 @@
 """Quality reward from a fastText classifier, DCLM style: P(hq | rephrasing) - P(hq | original).
 
+`hq_probability` is the one computation of P(hq | text): the RL reward and the recycle
+quality filter (`curator_stages.quality`, scorer `fasttext`) both call it.
+
 The cheap alternative to the LM rater. DCLM's classifier was trained on
 instruction-like text (positives) against raw web pages (negatives);
 `train_quality_fasttext` builds a small one of the same kind from the embedded
@@ -24,8 +27,33 @@ LQ_LABEL = "__label__lq"
 
 
 def _one_line(text: str) -> str:
-    # fastText reads one example per line.
-    return " ".join(text.split())
+    # fastText reads one example per line, and a word starting with `__label__` would be taken for a label
+    # (NeMo Curator and DCLM drop that prefix too).
+    return " ".join(text.replace("__label__", " ").split())
+
+
+def load_classifier(model_path: str | Path, label: str = HQ_LABEL):
+    """The fastText model at `model_path`, checked to have `label` (a missing file fails naming it)."""
+    import fasttext
+
+    if not Path(model_path).is_file():
+        raise FileNotFoundError(f"fastText quality classifier {model_path} not found")
+    model = fasttext.load_model(str(model_path))
+    if label not in model.get_labels():
+        raise ValueError(f"{model_path}: label {label!r} not in the classifier's labels {model.get_labels()}")
+    return model
+
+
+def hq_probability(model, texts: Sequence[str], label: str = HQ_LABEL) -> np.ndarray:
+    """P(`label` | text) of each text under the fastText `model`; an empty text scores 0 (no words, no evidence)."""
+    out = np.zeros(len(texts))
+    idx = [i for i, t in enumerate(texts) if t.strip()]
+    if idx:
+        # A list, never a single string: numpy 2 breaks fastText's single-string path.
+        labels, probs = model.predict([_one_line(texts[i]) for i in idx], k=-1)
+        for i, lab, prob in zip(idx, labels, probs):
+            out[i] = float(dict(zip(lab, prob)).get(label, 0.0))
+    return np.clip(out, 0.0, 1.0)
 
 
 class QualityFastTextReward(Reward):
@@ -38,23 +66,12 @@ class QualityFastTextReward(Reward):
     name = "quality"
 
     def __init__(self, model_path: str | Path, label: str = HQ_LABEL) -> None:
-        import fasttext
-
-        self.model = fasttext.load_model(str(model_path))
-        if label not in self.model.get_labels():
-            raise ValueError(f"{model_path}: label {label!r} not in the classifier's labels {self.model.get_labels()}")
+        self.model = load_classifier(model_path, label)
         self.label = label
 
     def probability(self, texts: Sequence[str]) -> np.ndarray:
         """P(high quality) of each text."""
-        out = np.zeros(len(texts))
-        idx = [i for i, t in enumerate(texts) if t.strip()]
-        if idx:
-            # A list, never a single string: numpy 2 breaks fastText's single-string path.
-            labels, probs = self.model.predict([_one_line(texts[i]) for i in idx], k=-1)
-            for i, lab, prob in zip(idx, labels, probs):
-                out[i] = float(dict(zip(lab, prob)).get(self.label, 0.0))
-        return np.clip(out, 0.0, 1.0)
+        return hq_probability(self.model, texts, self.label)
 
     def score_detailed(self, originals: Sequence[str], rephrasings: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         check_pairs(originals, rephrasings)

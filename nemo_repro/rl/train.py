@@ -23,6 +23,7 @@ import numpy as np
 
 from nemo_repro.config.fields import ConfigError
 from nemo_repro.config.rl import REWARD_NAMES, RLConfig
+from nemo_repro.models.folder import is_hf_model_folder, require_hf_model_folder
 from nemo_repro.plots import plot_curves
 from nemo_repro.runs import MetricsLogger, bind_local_gpu, global_rank, read_metrics, world_size, write_atomic
 from nemo_repro.rl.data import LoadedDocuments, build_prompt_dataset, load_documents
@@ -30,21 +31,14 @@ from nemo_repro.rl.data import LoadedDocuments, build_prompt_dataset, load_docum
 log = logging.getLogger(__name__)
 
 
-def _has_model(folder: Path) -> bool:
-    return (folder / "config.json").is_file()
-
-
 def prepare_policy(cfg: RLConfig, docs: LoadedDocuments, run_dir: Path, seed: int) -> Path:
     """The local policy folder, or a tiny random one built (once) under `run_dir/policy_init`."""
     if cfg.policy is not None:
-        path = Path(cfg.policy)
-        if not _has_model(path):
-            raise ConfigError(f"rl.policy={cfg.policy!r} is not a local HF model folder (no config.json)")
-        return path
+        return require_hf_model_folder(cfg.policy, f"rl.policy={cfg.policy!r}")
     from nemo_repro.rl.policy import build_tiny_policy
 
     path = run_dir / "policy_init"
-    if not _has_model(path):
+    if not is_hf_model_folder(path):
         build_tiny_policy([d.text for d in docs.documents], cfg.tiny_policy, path, seed=seed)
     return path
 
@@ -153,7 +147,7 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
     sft_losses: list[float] = []
     if wants_sft:
         sft_dir = run_dir / "sft"
-        if not _has_model(sft_dir):
+        if not is_hf_model_folder(sft_dir):
             from nemo_repro.rl.policy import sft_pairs, sft_warmup
 
             with_target = [(d, t) for d, t in zip(dataset["document"], dataset["target"]) if t]

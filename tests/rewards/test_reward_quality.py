@@ -93,3 +93,26 @@ def test_fasttext_prefers_clean_text(sample_fasttext):
 def test_fasttext_rejects_an_unknown_label(sample_fasttext):
     with pytest.raises(ValueError, match="not in the classifier's labels"):
         QualityFastTextReward(sample_fasttext, label="__label__good")
+
+
+def test_recycle_quality_filter_and_rl_reward_compute_the_same_p_hq(sample_fasttext, tmp_path):
+    """One P(hq): the recycle filter's `quality_before`/`quality_after` are the RL reward's probabilities."""
+    import pandas as pd
+    from nemo_curator.tasks import DocumentBatch
+
+    from curator_stages.columns import RECYCLED, TEXT
+    from curator_stages.quality import QUALITY_AFTER, QUALITY_BEFORE, QualityFilter
+    from nemo_repro.data.sample_corpus import generate_document
+
+    docs = [generate_document(i, seed=7) for i in range(6)]
+    pages, clean = [d["text"] for d in docs], [d["clean_text"].replace("\n", " __label__hq ", 1) for d in docs]
+    stage = QualityFilter(str(sample_fasttext), threshold=None)
+    stage.setup()
+    out = stage.process(DocumentBatch(dataset_name="d", data=pd.DataFrame({TEXT: pages, RECYCLED: clean}))).to_pandas()
+    reward = QualityFastTextReward(sample_fasttext)
+    assert out[QUALITY_BEFORE].tolist() == reward.probability(pages).tolist()
+    assert out[QUALITY_AFTER].tolist() == reward.probability(clean).tolist()
+    # a `__label__` word in the text is read as a word, never as a label
+    assert reward.probability(["__label__hq"]).tolist() == reward.probability(["hq"]).tolist()
+    with pytest.raises(FileNotFoundError, match="missing.bin not found"):
+        QualityFastTextReward(tmp_path / "missing.bin")

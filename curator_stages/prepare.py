@@ -97,8 +97,9 @@ def quality_model(cfg: RecycleConfig, paths: Paths, seed: int) -> Optional[str]:
     return cfg.quality_model
 
 
-def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> Optional[float]:
-    """`recycle.min_semantic_f1` as a number: as given, from a calibration json, or (`auto`) calibrated once per run dir."""
+def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: Optional[list[Path]]) -> Optional[float]:
+    """`recycle.min_semantic_f1` as a number: as given, from a calibration json, or (`auto`) calibrated once per run dir
+    on `files`; `files=None` calibrates nothing and gives None where the run dir holds no calibration (the report)."""
     from nemo_repro.rewards import calibrate
 
     value = cfg.min_semantic_f1
@@ -112,6 +113,8 @@ def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> O
         return calibrate.PAPER_THRESHOLD
     target = paths.root / "calibration" / "semantic.json"
     if not target.exists():
+        if files is None:
+            return None
         calibrate.write_calibration(target, calibrate_on_input(cfg, files))
     threshold = calibrate.load_calibration(target)
     log.info("recycle.min_semantic_f1=auto: %.4f (%s)", threshold, target)

@@ -17,7 +17,7 @@ from nemo_repro.runs import RunDir, write_atomic
 
 from curator_stages.commit import marker_path
 from curator_stages.paths import Paths
-from curator_stages.prepare import tokenizer_path
+from curator_stages.prepare import semantic_threshold, tokenizer_path
 from curator_stages.read import Shard
 from curator_stages.tokenize import SIDES
 
@@ -95,19 +95,7 @@ def finalize(
 
 def thresholds_used(cfg: RecycleConfig, paths: Paths) -> dict[str, Any]:
     """The filter settings this run applied, `auto` resolved (null = that check was off)."""
-    from nemo_repro.rewards import calibrate
-
-    semantic = cfg.min_semantic_f1
-    if cfg.semantic_model == "none":
-        semantic = None
-    elif semantic == "auto":
-        target = paths.root / "calibration" / "semantic.json"
-        if calibrate.is_paper_encoder(cfg.semantic_model):
-            semantic = calibrate.PAPER_THRESHOLD
-        else:
-            semantic = calibrate.load_calibration(target) if target.exists() else None
-    elif isinstance(semantic, str):
-        semantic = calibrate.load_calibration(semantic)
+    semantic = semantic_threshold(cfg, paths, None)  # the filter's own rule, on what the run calibrated
     recycled, organic = cfg.quality_thresholds()
     return {
         "min_semantic_f1": semantic, "min_semantic_f1_setting": cfg.min_semantic_f1, "min_structure": cfg.min_structure,

@@ -103,3 +103,18 @@ def test_calibrate_command_writes_a_threshold_the_filter_uses(tmp_path, sample_c
     result = json.loads((run_dir / "calibration" / "semantic.json").read_text())
     assert result["pairs"] == 12 and result["max_chars"] == 400 and 0.0 < result["threshold"] <= 1.0
     assert load_calibration(run_dir / "calibration" / "semantic.json") == result["threshold"]
+
+
+def test_report_states_the_threshold_the_filter_applied(tmp_path):
+    """The report resolves `min_semantic_f1` by the filter's own rule, and never calibrates."""
+    from curator_stages.paths import Paths
+    from curator_stages.report import thresholds_used
+    from nemo_repro.config.recycle import RecycleConfig
+
+    paths = Paths(tmp_path / "run")
+    assert thresholds_used(RecycleConfig(), paths)["min_semantic_f1"] is None  # auto, nothing calibrated
+    assert not (paths.root / "calibration").exists()
+    write_calibration(paths.root / "calibration" / "semantic.json", {"threshold": 0.42})
+    assert thresholds_used(RecycleConfig(), paths)["min_semantic_f1"] == 0.42
+    assert thresholds_used(RecycleConfig(min_semantic_f1=0.7), paths)["min_semantic_f1"] == 0.7
+    assert thresholds_used(RecycleConfig(semantic_model="none", min_semantic_f1=None), paths)["min_semantic_f1"] is None

@@ -31,6 +31,17 @@ def marked(tag: str) -> list[psutil.Process]:
     return found
 
 
+def described(procs: list[psutil.Process]) -> list[str]:
+    """pid, parent and command line of each process (what a failed leak check shows)."""
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid} (parent {p.ppid()}): {' '.join(p.cmdline())[:160]}")
+        except psutil.Error:
+            out.append(f"{p.pid} (gone)")
+    return out
+
+
 @pytest.fixture
 def start():
     """Start the CLI with a fresh tag in its environment; returns (process, tag). At teardown every process of
@@ -94,7 +105,7 @@ def test_kill_term_and_success_leave_no_process_and_lose_no_committed_shard(exec
     # 130 from the CLI's handler; 15 when the signal lands while Ray's driver handler (sys.exit(15)) is installed
     assert proc.wait(timeout=120) in (130, 15), (tmp_path / "term.log").read_text()[-2000:]
     time.sleep(1)
-    assert marked(tag) == []
+    assert not (left := marked(tag)), described(left)
     assert committed(run_dir) >= after_kill
 
     # run to the end: every document once, and no process left
@@ -105,7 +116,8 @@ def test_kill_term_and_success_leave_no_process_and_lose_no_committed_shard(exec
         time.sleep(0.5)
     assert proc.returncode == 0, (tmp_path / "success.log").read_text()[-2000:]
     time.sleep(1)
-    assert peak >= 3 and marked(tag) == []
+    assert peak >= 3
+    assert not (left := marked(tag)), described(left)
     summary = json.loads((run_dir / "summary.json").read_text())
     ids = [r["id"] for f in ("recycled", "filtered", "rejects") for path in sorted((run_dir / f).glob("*.jsonl")) for r in map(json.loads, path.read_text().splitlines())]
     assert sorted(ids) == sorted(json.loads(line)["id"] for line in corpus.read_text().splitlines())

@@ -139,9 +139,20 @@ def _become_subreaper() -> None:
         log.debug("prctl(PR_SET_CHILD_SUBREAPER) unavailable; orphaned Ray workers may go unnoticed")
 
 
-def stop_leftovers(before: set[int], grace_s: float = 5.0) -> list[int]:
+def stop_leftovers(before: set[int], grace_s: float = 5.0, rounds: int = 3) -> list[int]:
     """Stop the descendants started since `before` that are still running after `grace_s`: SIGTERM, then SIGKILL.
+    Repeated while new ones turn up (a process a dying one was spawning, e.g. Ray interrupted in its start).
     Returns their pids."""
+    stopped = _stop_leftovers_once(before, grace_s)
+    for _ in range(rounds - 1):
+        more = _stop_leftovers_once(before, 0.5)
+        if not more:
+            break
+        stopped += more
+    return stopped
+
+
+def _stop_leftovers_once(before: set[int], grace_s: float) -> list[int]:
     import psutil
 
     deadline = time.time() + grace_s

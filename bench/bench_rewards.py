@@ -75,7 +75,7 @@ def main() -> None:
             print(f"{name:<24}{n / seconds:>12.1f}")
 
         windowed = rewards["semantic_minilm"]
-        fit = [i for i in range(n) if len(windowed._windows(originals[i])) == 1 and len(windowed._windows(rephrasings[i])) == 1]
+        fit = [i for i in range(n) if len(windowed._windows(originals[i])[0]) == 1 and len(windowed._windows(rephrasings[i])[0]) == 1]
         cases = {
             f"windowed (default), {len(fit)} pairs that fit one window": (windowed, [originals[i] for i in fit], [rephrasings[i] for i in fit]),
             f"truncate=True (paper), all {n} pairs": (SemanticReward(device="cpu", batch_size=16, truncate=True), originals, rephrasings),

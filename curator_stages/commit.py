@@ -25,10 +25,10 @@ from curator_stages.columns import FILE, FILTERED, ID, LINE, OK, REASON, RECYCLE
 from curator_stages.mix import TO_ORGANIC
 from curator_stages.quality import QUALITY_AFTER, QUALITY_BEFORE
 from curator_stages.rephrase import HAS_MARKER
-from curator_stages.score import LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
+from curator_stages.score import CONTENT_COVERAGE, LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
 from nemo_repro.runs import write_atomic
 
-SIGNALS = (HAS_MARKER, SEMANTIC_F1, STRUCTURE, LENGTH_RATIO, QUALITY_BEFORE, QUALITY_AFTER, TO_ORGANIC)
+SIGNALS = (HAS_MARKER, SEMANTIC_F1, STRUCTURE, LENGTH_RATIO, CONTENT_COVERAGE, QUALITY_BEFORE, QUALITY_AFTER, TO_ORGANIC)
 OUTPUTS = {"recycled": OK, "filtered": FILTERED, "rejects": REJECTED}
 """output folder -> status of the rows it holds."""
 

@@ -11,7 +11,7 @@ from nemo_curator.stages.resources import Resources
 from curator_stages.base import RowStage
 from curator_stages.columns import FILTERED, REASON, RECYCLED, STATUS
 from curator_stages.rephrase import HAS_MARKER
-from curator_stages.score import LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
+from curator_stages.score import CONTENT_COVERAGE, LENGTH_RATIO, SEMANTIC_F1, STRUCTURE
 
 
 @dataclass
@@ -23,12 +23,14 @@ class Filter(RowStage):
     min_semantic_f1: Optional[float] = 0.65
     max_length_ratio: Optional[float] = 1.25
     min_structure: Optional[float] = None
+    min_coverage: Optional[float] = None
     name: str = "filter"
     resources: Resources = field(default_factory=lambda: Resources(cpus=0.5))
 
     def inputs(self) -> tuple[list[str], list[str]]:
         columns = [RECYCLED]
-        for column, threshold in ((SEMANTIC_F1, self.min_semantic_f1), (LENGTH_RATIO, self.max_length_ratio), (STRUCTURE, self.min_structure)):
+        for column, threshold in ((SEMANTIC_F1, self.min_semantic_f1), (LENGTH_RATIO, self.max_length_ratio), (STRUCTURE, self.min_structure),
+                                  (CONTENT_COVERAGE, self.min_coverage)):
             if threshold is not None:
                 columns.append(column)
         return ["data"], columns
@@ -49,6 +51,8 @@ class Filter(RowStage):
             failed.append(f"length_ratio {row[LENGTH_RATIO]:.2f} > {self.max_length_ratio}")
         if self.min_structure is not None and not row[STRUCTURE] >= self.min_structure:
             failed.append(f"structure {row[STRUCTURE]:.2f} < {self.min_structure}")
+        if self.min_coverage is not None and not row[CONTENT_COVERAGE] >= self.min_coverage:
+            failed.append(f"content_coverage {row[CONTENT_COVERAGE]:.2f} < {self.min_coverage}")
         return failed
 
     def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:

@@ -41,6 +41,9 @@ class Prepared:
     semantic_threshold: Optional[float] = None
     """`recycle.min_semantic_f1` as a number (filter); None: the check is off."""
 
+    coverage_similarity: Optional[float] = None
+    """`recycle.coverage_similarity` as a number (score); None: no content coverage is computed or checked."""
+
     quality_model: str = ""
     """The fastText classifier file (quality_filter with the fastText scorer)."""
 
@@ -59,6 +62,8 @@ def prepare(cfg: RecycleConfig, paths: Paths, files: list[Path], seed: int, name
         out.generator = generator_spec(cfg)
     if "filter" in names:
         out.semantic_threshold = semantic_threshold(cfg, paths, files)
+    if "score" in names:
+        out.coverage_similarity = coverage_similarity(cfg, paths, files)
     if "quality_filter" in names and cfg.quality_kind() == "fasttext":
         out.quality_model = quality_model(cfg, paths, seed) or ""
     if "tokenize" in names:
@@ -119,6 +124,36 @@ def semantic_threshold(cfg: RecycleConfig, paths: Paths, files: Optional[list[Pa
     threshold = calibrate.load_calibration(target)
     log.info("recycle.min_semantic_f1=auto: %.4f (%s)", threshold, target)
     return threshold
+
+
+def min_coverage(cfg: RecycleConfig) -> Optional[float]:
+    """`recycle.min_coverage` where it applies: coverage comes from the semantic encoder's tokens, so none without one."""
+    return cfg.min_coverage if cfg.semantic_model != "none" else None
+
+
+def coverage_similarity(cfg: RecycleConfig, paths: Paths, files: Optional[list[Path]]) -> Optional[float]:
+    """`recycle.coverage_similarity` as a number; None when no coverage is checked. `auto` is read from the semantic
+    calibration (the `min_semantic_f1` calibration json when it has one, else `run.dir/calibration/semantic.json`,
+    calibrated once on `files`); `files=None` calibrates nothing (the report)."""
+    from nemo_repro.rewards import calibrate
+
+    if min_coverage(cfg) is None:
+        return None
+    if isinstance(cfg.coverage_similarity, float):
+        return cfg.coverage_similarity
+    given = cfg.min_semantic_f1
+    if isinstance(given, str) and given != "auto":
+        calibrate.load_calibration(given)  # a clear error for a bad file
+        if calibrate.load_coverage_similarity(given) is not None:
+            return calibrate.load_coverage_similarity(given)
+    target = paths.root / "calibration" / "semantic.json"
+    if not target.exists() or calibrate.load_coverage_similarity(target) is None:
+        if files is None:
+            return None
+        calibrate.write_calibration(target, calibrate_on_input(cfg, files))
+    similarity = calibrate.load_coverage_similarity(target)
+    log.info("recycle.coverage_similarity=auto: %.4f (%s)", similarity, target)
+    return similarity
 
 
 def sample_texts(files: list[Path], text_field: str, id_field: str, limit: int) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from nemo_curator.stages.base import ProcessingStage
 from curator_stages.commit import CommitShard
 from curator_stages.filter import Filter
 from curator_stages.mix import Mix
-from curator_stages.prepare import Prepared
+from curator_stages.prepare import Prepared, min_coverage
 from curator_stages.prox import ProXRefine
 from curator_stages.quality import QualityFilter
 from curator_stages.read import ReadShard
@@ -50,9 +50,13 @@ STAGES: dict[str, StageFactory] = {
     "rephrase": lambda cfg, prepared: Rephrase(prepared.generator, max_chars=cfg.segment_chars),
     "reassemble": lambda cfg, prepared: Reassemble(),
     "rewrites": lambda cfg, prepared: AttachRewrites(cfg.rewrites or "", cfg.rewrite_field),
-    "score": lambda cfg, prepared: Score("none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate),
+    "score": lambda cfg, prepared: Score(
+        "none" if cfg.semantic_model == "none" else cfg.semantic_model, cfg.semantic_num_layers, cfg.semantic_truncate, prepared.coverage_similarity
+    ),
     # the marker rule is the one that keeps GRPO's format reward on
-    "filter": lambda cfg, prepared: Filter(recycler_requires_marker(cfg), prepared.semantic_threshold, cfg.max_length_ratio, cfg.min_structure),
+    "filter": lambda cfg, prepared: Filter(
+        recycler_requires_marker(cfg), prepared.semantic_threshold, cfg.max_length_ratio, cfg.min_structure, min_coverage(cfg)
+    ),
     "quality_filter": _quality_filter,
     "prox": lambda cfg, prepared: ProXRefine(prepared.generator),
     "rewire": lambda cfg, prepared: ReWireRewrite(prepared.generator),

@@ -17,7 +17,7 @@ from nemo_repro.runs import RunDir, write_atomic
 
 from curator_stages.commit import marker_path
 from curator_stages.paths import Paths
-from curator_stages.prepare import semantic_threshold, tokenizer_path
+from curator_stages.prepare import coverage_similarity, min_coverage, semantic_threshold, tokenizer_path
 from curator_stages.read import Shard
 from curator_stages.tokenize import SIDES
 
@@ -96,11 +96,13 @@ def finalize(
 def thresholds_used(cfg: RecycleConfig, paths: Paths) -> dict[str, Any]:
     """The filter settings this run applied, `auto` resolved (null = that check was off)."""
     semantic = semantic_threshold(cfg, paths, None)  # the filter's own rule, on what the run calibrated
+    coverage, similarity = min_coverage(cfg), coverage_similarity(cfg, paths, None)
     recycled, organic = cfg.quality_thresholds()
     return {
         "min_semantic_f1": semantic, "min_semantic_f1_setting": cfg.min_semantic_f1, "min_structure": cfg.min_structure,
         "max_length_ratio": cfg.max_length_ratio, "quality_scorer": cfg.quality_kind(), "quality_threshold": recycled,
         "organic_quality_threshold": organic, "min_quality_gain": cfg.min_quality_gain,
+        "min_coverage": coverage, "coverage_similarity": similarity,
     }
 
 

@@ -4,11 +4,13 @@ Columns: `semantic_f1` (BERTScore F1 of recycled vs original over all
 512-token windows of both, from `nemo_repro.rewards.semantic`), `structure`
 (1 when the structure kinds of the original are kept,
 `nemo_repro.rewards.structure`), `length_ratio` (recycled chars / original
-chars; the length reward is `length_ratio <= 1.25`). The quality signal is the
-QualityFilter stage's.
+chars; the length reward is `length_ratio <= 1.25`), `content_coverage` (share of
+the original's content tokens the recycled text carries, from the same token
+embeddings, `nemo_repro.rewards.coverage`; when a similarity is given). The
+quality signal is the QualityFilter stage's.
 
 Where the pipeline segments (repro), Score runs on each segment before
-Reassemble, which aggregates per document: `semantic_f1` and `structure` are
+Reassemble, which aggregates per document: `semantic_f1`, `structure` and `content_coverage` are
 means over segments weighted by the original segment's length, `length_ratio`
 is recomputed on the whole document (`aggregate_segments`).
 """
@@ -28,11 +30,13 @@ from curator_stages.columns import RECYCLED, TEXT
 SEMANTIC_F1 = "semantic_f1"
 STRUCTURE = "structure"
 LENGTH_RATIO = "length_ratio"
+CONTENT_COVERAGE = "content_coverage"
 
 
 @dataclass
 class Score(RowStage):
-    """Add `semantic_f1` (unless `semantic_model == "none"`), `structure` and `length_ratio` to live rows (NaN elsewhere)."""
+    """Add `semantic_f1` and `content_coverage` (unless `semantic_model == "none"`; coverage with a
+    `coverage_similarity`), `structure` and `length_ratio` to live rows (NaN elsewhere)."""
 
     semantic_model: Optional[str] = None
     """Encoder folder for BERTScore; `None`: the bundled MiniLM; `"none"`: no semantic signal."""
@@ -40,6 +44,8 @@ class Score(RowStage):
     """Encoder layer for BERTScore; `None`: the last."""
     truncate: bool = False
     """BERTScore on the first 512 tokens only (the paper's form) instead of all windows."""
+    coverage_similarity: Optional[float] = None
+    """Cosine at which a content token counts as carried (`content_coverage`); `None`: no coverage signal (NaN)."""
     name: str = "score"
     resources: Resources = field(default_factory=lambda: Resources(cpus=1.0))
 
@@ -54,25 +60,31 @@ class Score(RowStage):
         return ["data"], [TEXT, RECYCLED]
 
     def outputs(self) -> tuple[list[str], list[str]]:
-        return ["data"], [SEMANTIC_F1, STRUCTURE, LENGTH_RATIO]
+        return ["data"], [SEMANTIC_F1, STRUCTURE, LENGTH_RATIO, CONTENT_COVERAGE]
 
     def transform(self, df: pd.DataFrame, live: pd.Series) -> pd.DataFrame:
         originals, recycled = list(df.loc[live, TEXT]), list(df.loc[live, RECYCLED])
-        for column in (SEMANTIC_F1, STRUCTURE, LENGTH_RATIO):
+        for column in (SEMANTIC_F1, STRUCTURE, LENGTH_RATIO, CONTENT_COVERAGE):
             df[column] = np.nan
         if originals:
             if self._semantic is not None:
-                df.loc[live, SEMANTIC_F1] = self._semantic.f1(originals, recycled)
+                from nemo_repro.rewards.coverage import coverage_of
+                from nemo_repro.rewards.semantic import prf_of
+
+                matches = self._semantic.match(originals, recycled)  # one encoder pass for both signals
+                df.loc[live, SEMANTIC_F1] = prf_of(matches)[2]
+                if self.coverage_similarity is not None:
+                    df.loc[live, CONTENT_COVERAGE] = [coverage_of(o, m, self.coverage_similarity) for o, m in zip(originals, matches)]
             df.loc[live, STRUCTURE] = self._structure.score(originals, recycled)
             df.loc[live, LENGTH_RATIO] = [len(r) / max(1, len(o)) for o, r in zip(originals, recycled)]
         return df
 
 
 def aggregate_segments(group: pd.DataFrame, originals: list[str], recycled: str) -> dict[str, float]:
-    """Document-level signals from its segment rows: length-weighted means of F1 and structure, whole-doc length ratio."""
+    """Document-level signals from its segment rows: length-weighted means of F1, structure and coverage, whole-doc length ratio."""
     weights = np.array([max(1, len(t)) for t in originals], dtype=float)
     out = {}
-    for column in (SEMANTIC_F1, STRUCTURE):
+    for column in (SEMANTIC_F1, STRUCTURE, CONTENT_COVERAGE):
         if column in group:
             values = group[column].to_numpy(dtype=float)
             out[column] = float(np.dot(values, weights) / weights.sum())  # NaN when a segment was not scored

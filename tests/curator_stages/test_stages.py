@@ -227,3 +227,19 @@ def test_prox_refine_applies_the_programs_with_the_prox_rules(scripted):
     # A chunk program that is not a ProX call is an error, not code: the document is kept as refined (no change).
     kept = run_stage(ProXRefine(scripted(SCRIPTED_ANSWER), max_chunk_tokens=200), batch(rows)).to_pandas().set_index(ID)
     assert kept.loc["a", STATUS] == OK and kept.loc["a", RECYCLED] == text and kept.loc["a", PROX_DECISION] in ("keep_refined", "keep_original")
+
+
+def test_filter_names_the_content_coverage_it_failed():
+    from curator_stages.score import CONTENT_COVERAGE
+
+    rows = [{ID: "kept", TEXT: "t", RECYCLED: "r", CONTENT_COVERAGE: 0.6}, {ID: "lost", TEXT: "t", RECYCLED: "r", CONTENT_COVERAGE: 0.25},
+            {ID: "unscored", TEXT: "t", RECYCLED: "r", CONTENT_COVERAGE: float("nan")}]
+    strict = Filter(require_marker=False, min_semantic_f1=None, max_length_ratio=None, min_coverage=0.6)
+    assert CONTENT_COVERAGE in strict.inputs()[1]
+    out = run_stage(strict, batch(rows)).to_pandas().set_index(ID)
+    assert out.loc["kept", STATUS] == OK
+    assert out.loc["lost", STATUS] == FILTERED and out.loc["lost", REASON] == "content_coverage 0.25 < 0.6"
+    assert out.loc["unscored", STATUS] == FILTERED  # a check that is on never passes a missing signal
+    off = Filter(require_marker=False, min_semantic_f1=None, max_length_ratio=None, min_coverage=None)
+    assert CONTENT_COVERAGE not in off.inputs()[1]
+    assert (run_stage(off, batch(rows)).to_pandas()[STATUS] == OK).all()

@@ -71,7 +71,7 @@ def test_windowed_f1_sees_the_article_behind_the_navigation(semantic_reward):
     from nemo_repro.rewards.semantic import SemanticReward
 
     page, article = _long_page()
-    assert len(semantic_reward._windows(page)) > 2
+    assert len(semantic_reward._windows(page)[0]) > 2
     truncated = SemanticReward(device="cpu", batch_size=8, truncate=True)
     windowed_f1 = semantic_reward.f1([page], [article])[0]
     truncated_f1 = truncated.f1([page], [article])[0]
@@ -89,11 +89,15 @@ def test_windowed_f1_drops_when_most_of_the_text_is_lost(semantic_reward):
 
 def test_windows_cover_every_token_once(semantic_reward):
     page, _ = _long_page(100)
-    windows = semantic_reward._windows(page)
+    windows, starts = semantic_reward._windows("  " + page)
     content = semantic_reward.tokenizer(page.strip(), add_special_tokens=False, verbose=False)["input_ids"]
     special = sum(len(part) for part in semantic_reward._specials)
     assert all(len(w) <= semantic_reward.max_tokens for w in windows)
     assert sum(len(w) - special for w in windows) == len(content)
+    # each token's first character, in the text as given (special tokens -1)
+    assert len(starts) == sum(len(w) for w in windows) and starts[0] == -1 and starts[1] == 2
+    content_starts = [s for s in starts if s >= 0]
+    assert len(content_starts) == len(content) and content_starts == sorted(content_starts)
 
 
 def test_blocked_matching_equals_one_shot(semantic_reward):

@@ -139,9 +139,8 @@ def _samples_md(samples: list[dict]) -> list[str]:
         "",
     ]
     for r in samples:
-        if r["stage"] == "GRPO":
-            lines += [f"After GRPO, {r['split']} page `{r['id']}`, first 300 characters of the answer:", "",
-                      *["    " + line for line in r["answer"][:300].splitlines()], ""]
+        lines += [f"After {r['stage']}, {r['split']} page `{r['id']}`, first 300 characters of the answer:", "",
+                  *["    " + line for line in r["answer"][:300].splitlines()], ""]
     return lines
 
 

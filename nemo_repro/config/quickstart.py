@@ -7,7 +7,7 @@ from nemo_repro.config.fields import ConfigError
 
 @dataclass
 class QuickstartConfig:
-    n_docs: int = 120
+    n_docs: int = 64
     """Documents of the embedded sample corpus to recycle (the shortest pages among 4x as many; also the RL prompt pool)."""
 
     eval_items_per_task: int = 100
@@ -16,7 +16,7 @@ class QuickstartConfig:
     seeds: int = 3
     """Pretraining seeds per run (organic-only and organic+recycled): the report gives mean and spread."""
 
-    heldout_docs: int = 40
+    heldout_docs: int = 20
     """Held-out clean articles (sample corpus under another seed) whose perplexity is the headline metric."""
 
     max_epochs: float = 3.0

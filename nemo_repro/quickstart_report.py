@@ -75,10 +75,10 @@ def _finite(values) -> list[float]:
 def _example(root: Path, scored: list[dict], threshold: Any) -> list[str]:
     """One rephrasing beside its original, so a reader sees what the tiny rephraser really wrote: a recycled one,
     else the filtered one with the marker that scored the highest semantic F1, with its filter reason."""
-    recycled = [r for r in scored if r.get("has_marker") and r.get("text") and "reason" not in r]
+    recycled = [r for r in scored if r.get("text") and "reason" not in r]  # precomputed rewrites carry no marker
     marked = sorted((r for r in scored if r.get("has_marker") and r.get("text") and "reason" in r), key=lambda r: -(r.get("semantic_f1") or 0.0))
     if not recycled and not marked:
-        return ["No output of the rephraser had the marker, so there is no rephrasing to show."]
+        return ["No document was recycled and no filtered output had the marker, so there is no rephrasing to show."]
     row = (recycled or marked)[0]
     original = next((json.loads(line)["text"] for line in (root / "data" / "corpus.jsonl").open(encoding="utf-8") if json.loads(line)["id"] == row["id"]), "")
     quote = lambda text: ["    " + line for line in text[:400].splitlines()]  # noqa: E731
@@ -139,8 +139,11 @@ def _samples_md(samples: list[dict]) -> list[str]:
         "",
     ]
     for r in samples:
-        lines += [f"After {r['stage']}, {r['split']} page `{r['id']}`, first 300 characters of the answer:", "",
-                  *["    " + line for line in r["answer"][:300].splitlines()], ""]
+        head = f"After {r['stage']}, {r['split']} page `{r['id']}`"
+        if not r["answer"].strip():
+            lines += [f"{head}: the answer is empty ({len(r['answer'])} whitespace characters).", ""]
+            continue
+        lines += [f"{head}, first 300 characters of the answer:", "", *["    " + line for line in r["answer"][:300].strip().splitlines()], ""]
     return lines
 
 
@@ -214,8 +217,8 @@ def write_quickstart_report(
                   errors={n: [0.0] * len(seeds) + [0.0 if math.isnan(ppl_stats[n][1]) else ppl_stats[n][1]] for n in names})
         plot_tasks_and_score(
             task_names,
-            {n: [task_stats[n][t][0] for t in task_names] for n in names},
-            {n: score_stats[n][0] for n in names},
+            {n: [round(task_stats[n][t][0], 6) for t in task_names] for n in names},  # no 5.55e-17 bar labels
+            {n: round(score_stats[n][0], 6) for n in names},
             plots / "eval.png",
             f"Centered accuracy on the embedded tasks, mean over {len(seeds)} seeds (error bars: sd across seeds)",
             "centered accuracy",
@@ -378,7 +381,7 @@ def _comparison_md(comparison, cfg, names, per_seed, ppl, ppl_stats, final_loss,
         "",
         "| run | epochs of organic | epochs of recycled | final training loss (mean ± sd) |",
         "|---|---:|---:|---:|",
-        *[f"| {n} | {_fmt(runs[n]['epochs'].get('organic', 0.0), 2)} | {_fmt(runs[n]['epochs'].get('recycled', 0.0), 2)} | {_pm(final_loss[n])} |" for n in names],
+        *[f"| {n} | {_fmt(runs[n]['epochs'].get('organic', 0.0), 2)} | {_fmt(runs[n]['epochs']['recycled'], 2) if 'recycled' in runs[n]['epochs'] else '-'} | {_pm(final_loss[n])} |" for n in names],
         "",
         f"### Held-out perplexity (headline): {comparison['heldout']['docs']} clean articles the runs never saw",
         "",

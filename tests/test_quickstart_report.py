@@ -117,7 +117,7 @@ def test_per_seed_perplexity_epochs_and_spread(report):
     assert mixed["eval_score_mean"] == pytest.approx(0.1) and mixed["eval_score_sd"] == pytest.approx(0.1)
     md = (report / "report.md").read_text()
     assert "| organic-only | 30.00 | 32.00 | 34.00 | **32.00 ± 2.00** |" in md
-    assert "| organic+recycled | 1.00 | 2.50 |" in md
+    assert "| organic+recycled | 1.00 | 2.50 |" in md and "| organic-only | 2.00 | - |" in md
     assert "**6,144 tokens**" in md and "cannot show the paper's effect" in md
     b = _task(0.4)["centered_acc"]
     assert f"| task_b | 100 | {_task(0.3)['centered_acc']:.4f} ± 0.0000 | {b:.4f} ± 0.0000 |" in md

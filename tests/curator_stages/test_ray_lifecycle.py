@@ -55,7 +55,9 @@ def test_kill_term_and_success_leave_no_process_and_lose_no_committed_shard(exec
     corpus.write_bytes(b"".join(sample_corpus_path.read_bytes().splitlines(keepends=True)[:24]))
     run_dir = tmp_path / "run"
     args = ["recycle", "recycle=tiny", f"recycle.rephraser={scripted_rephraser_dir}", f"run.dir={run_dir}", f"recycle.input={corpus}",
-            "recycle.semantic_model=none", "recycle.shard_docs=6", f"recycle.executor={executor}", "run.progress=false"]
+            "recycle.semantic_model=none", "recycle.shard_docs=6", f"recycle.executor={executor}", "run.progress=false",
+            "recycle.quality_scorer=auto", "recycle.quality_model=sample", "recycle.quality_threshold=0.0", "recycle.organic_quality_threshold=0.0",
+            "recycle.min_semantic_f1=null", "recycle.min_structure=null", "recycle.sampling.max_new_tokens=48"]  # mechanics under test, not thresholds
     # SIGKILL mid-run: the committed shards stay committed, nothing is summarised
     tag = uuid.uuid4().hex
     proc = start(args, tag, tmp_path / "stderr.log")

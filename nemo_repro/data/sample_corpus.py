@@ -14,7 +14,7 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 SOURCE = "nemo_repro-sample"
 
@@ -202,13 +202,27 @@ def generate_corpus(n_docs: int = 200, seed: int = 0) -> Iterator[dict]:
         yield generate_document(i, seed)
 
 
-def write_corpus(path: str | Path, n_docs: int = 200, seed: int = 0) -> Path:
-    """Write the corpus as jsonl (temp name, then rename) and return the path."""
+def short_documents(n_docs: int, seed: int = 0, pool_factor: int = 4) -> list[dict]:
+    """The `n_docs` shortest pages (by page text) among the first `pool_factor * n_docs`, in index order.
+
+    A tiny rephraser on CPU can hold a whole short article in its prompt and its answer."""
+    pool = list(generate_corpus(n_docs * pool_factor, seed))
+    keep = sorted(sorted(range(len(pool)), key=lambda i: len(pool[i]["text"]))[:n_docs])
+    return [pool[i] for i in keep]
+
+
+def write_documents(path: str | Path, docs: Iterable[dict]) -> Path:
+    """Write documents as jsonl (temp name, then rename) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as f:
-        for doc in generate_corpus(n_docs, seed):
+        for doc in docs:
             f.write(json.dumps(doc, ensure_ascii=False) + "\n")
     tmp.replace(path)
     return path
+
+
+def write_corpus(path: str | Path, n_docs: int = 200, seed: int = 0) -> Path:
+    """Write the corpus as jsonl (temp name, then rename) and return the path."""
+    return write_documents(path, generate_corpus(n_docs, seed))

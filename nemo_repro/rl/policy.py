@@ -1,7 +1,7 @@
 """The starting policy: a local HF folder, or a tiny random one for CPU runs; optional SFT warm-start.
 
 The warm-start (the paper's SFT-then-RL variant) teaches the answer format:
-prompt -> `marker + target` (the sample corpus' `clean_text`), loss on the
+prompt -> `marker + target` (the sample corpus' `clean_text`) + EOS, loss on the
 answer tokens only. A tiny random policy never emits the marker by chance, so
 every completion of a group scores the same and GRPO has no signal; a few
 supervised steps fix that.
@@ -55,10 +55,12 @@ def sft_warmup(policy_dir: Path, pairs: Sequence[tuple[list[dict], str]], cfg: S
     tokenizer = AutoTokenizer.from_pretrained(str(policy_dir))
     model = AutoModelForCausalLM.from_pretrained(str(policy_dir), dtype=torch.float32)
     model.train()
+    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
     encoded = []
     for messages, answer in pairs:
         prompt = tokenizer(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), add_special_tokens=False)["input_ids"]
-        target = tokenizer(answer, add_special_tokens=False)["input_ids"][: cfg.max_target_tokens]
+        # the answer ends with EOS, so the policy learns to stop after the article instead of running to the cap
+        target = (tokenizer(answer, add_special_tokens=False)["input_ids"] + eos)[: cfg.max_target_tokens]
         encoded.append((prompt, target))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate)
     losses = []

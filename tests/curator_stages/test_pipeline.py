@@ -19,9 +19,15 @@ FOLDERS = ("recycled", "filtered", "rejects")
 
 
 def tiny(rephraser: Path, run_dir: Path, *extra: str) -> list[str]:
-    """The tiny config, in process, with 2,000-char segments (short prompts) and no BERTScore (tested in test_stages)."""
+    """The tiny config, in process, with 2,000-char segments (short prompts) and no BERTScore (tested in test_stages).
+    The pipeline's mechanics are under test here, not its thresholds: the quality filters let every readable document
+    through, structure is off and the answers are short (the quickstart's `recycle=tiny` runs the real checks)."""
     return ["recycle", "recycle=tiny", f"recycle.rephraser={rephraser}", f"run.dir={run_dir}", "recycle.executor=local",
-            "recycle.segment_chars=2000", "recycle.semantic_model=none", "run.progress=false", *extra]
+            "recycle.segment_chars=2000", "recycle.semantic_model=none", "run.progress=false", *MECHANICS, *extra]
+
+
+MECHANICS = ("recycle.min_semantic_f1=null", "recycle.quality_scorer=auto", "recycle.quality_model=sample", "recycle.quality_threshold=0.0", "recycle.organic_quality_threshold=0.0",
+             "recycle.min_structure=null", "recycle.sampling.max_new_tokens=48", "recycle.shard_docs=16")
 
 
 def head(path: Path, n: int, out: Path) -> Path:

@@ -55,3 +55,15 @@ def test_write_corpus_jsonl(tmp_path):
     assert len({r["id"] for r in rows}) == 12
     assert all(set(r) >= {"id", "text", "clean_text", "url", "source"} for r in rows)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_short_documents_are_the_shortest_pages_in_index_order(tmp_path):
+    from nemo_repro.data.sample_corpus import short_documents, write_documents
+
+    pool = list(generate_corpus(40, seed=2))
+    short = short_documents(10, seed=2, pool_factor=4)
+    assert len(short) == 10 and [d["id"] for d in short] == sorted(d["id"] for d in short)
+    longest_kept = max(len(d["text"]) for d in short)
+    assert sum(len(d["text"]) < longest_kept for d in pool) <= 9, "no shorter page of the pool was left out"
+    path = write_documents(tmp_path / "c.jsonl", short)
+    assert [json.loads(line) for line in path.read_text().splitlines()] == short

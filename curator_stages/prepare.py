@@ -8,6 +8,7 @@ into stage objects, so building stages writes nothing and fails on nothing but c
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from nemo_repro.models.folder import require_hf_model_folder
 log = logging.getLogger(__name__)
 
 GENERATING_STAGES = ("rephrase", "rewire", "prox")
+COVERAGE_KEYS = ("coverage_similarity", "coverage_false_match_rate", "content_tokens")
+"""The keys of a calibration json that belong to the content coverage (the rest is the F1 threshold's)."""
 
 
 @dataclass
@@ -150,8 +153,16 @@ def coverage_similarity(cfg: RecycleConfig, paths: Paths, files: Optional[list[P
     if not target.exists() or calibrate.load_coverage_similarity(target) is None:
         if files is None:
             return None
-        calibrate.write_calibration(target, calibrate_on_input(cfg, files))
+        fresh = calibrate_on_input(cfg, files)
+        if target.exists():  # an older calibration: keep the F1 threshold this run dir already applies, add coverage
+            fresh = {**json.loads(target.read_text(encoding="utf-8")), **{k: v for k, v in fresh.items() if k in COVERAGE_KEYS}}
+        calibrate.write_calibration(target, fresh)
     similarity = calibrate.load_coverage_similarity(target)
+    if similarity is None:
+        raise ConfigError(
+            f"{target}: the calibration found no content token to calibrate recycle.coverage_similarity on; "
+            "set recycle.coverage_similarity=<cosine> or recycle.min_coverage=null"
+        )
     log.info("recycle.coverage_similarity=auto: %.4f (%s)", similarity, target)
     return similarity
 

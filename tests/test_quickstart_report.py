@@ -10,7 +10,8 @@ from nemo_repro.config.root import RootConfig
 from nemo_repro.quickstart_report import write_quickstart_report
 
 THRESHOLDS = {"min_semantic_f1": 0.62, "min_semantic_f1_setting": "auto", "min_structure": 1.0, "max_length_ratio": 1.25,
-              "quality_scorer": "heuristic", "quality_threshold": 0.6, "organic_quality_threshold": 0.6, "min_quality_gain": None}
+              "quality_scorer": "heuristic", "quality_threshold": 0.6, "organic_quality_threshold": 0.6, "min_quality_gain": None,
+              "min_coverage": 0.6, "coverage_similarity": 0.85}
 
 
 def _jsonl(path, rows):
@@ -99,6 +100,7 @@ def test_thresholds_are_recorded_and_shown(report):
     md = (report / "report.md").read_text()
     assert "| min semantic F1 | 0.6200 (setting `auto`) |" in md
     assert "| quality threshold, organic (heuristic) | 0.6000 |" in md
+    assert "| min content coverage (not in the paper) | 0.6000 |" in md and "| coverage similarity (calibrated) | 0.8500 |" in md
 
 
 def test_filter_reasons_are_a_list_in_html(report):

@@ -118,3 +118,23 @@ def test_report_states_the_threshold_the_filter_applied(tmp_path):
     assert thresholds_used(RecycleConfig(), paths)["min_semantic_f1"] == 0.42
     assert thresholds_used(RecycleConfig(min_semantic_f1=0.7), paths)["min_semantic_f1"] == 0.7
     assert thresholds_used(RecycleConfig(semantic_model="none", min_semantic_f1=None), paths)["min_semantic_f1"] is None
+
+
+def test_coverage_calibration_keeps_the_f1_threshold_a_run_dir_already_applies(tmp_path):
+    """A run dir calibrated before coverage existed: coverage `auto` adds its similarity and keeps the F1 threshold,
+    so the filter, the report and a resumed run all use the same one."""
+    from curator_stages.paths import Paths
+    from curator_stages.prepare import coverage_similarity, semantic_threshold
+    from curator_stages.report import thresholds_used
+    from nemo_repro.config.recycle import RecycleConfig
+    from nemo_repro.data.sample_corpus import write_corpus
+
+    corpus = write_corpus(tmp_path / "docs.jsonl", n_docs=12, seed=0)
+    cfg = RecycleConfig(input=str(corpus), semantic_calibration_pairs=12)
+    paths = Paths(tmp_path / "run")
+    write_calibration(paths.root / "calibration" / "semantic.json", {"threshold": 0.42})
+    assert semantic_threshold(cfg, paths, [corpus]) == 0.42
+    similarity = coverage_similarity(cfg, paths, [corpus])
+    assert isinstance(similarity, float) and 0.0 < similarity < 1.0
+    used = thresholds_used(cfg, paths)
+    assert used["min_semantic_f1"] == 0.42 and used["coverage_similarity"] == similarity

@@ -26,7 +26,7 @@ def tiny(rephraser: Path, run_dir: Path, *extra: str) -> list[str]:
             "recycle.segment_chars=2000", "recycle.semantic_model=none", "run.progress=false", *MECHANICS, *extra]
 
 
-MECHANICS = ("recycle.min_semantic_f1=null", "recycle.quality_scorer=auto", "recycle.quality_model=sample", "recycle.quality_threshold=0.0", "recycle.organic_quality_threshold=0.0",
+MECHANICS = ("recycle.min_semantic_f1=null", "recycle.min_coverage=null", "recycle.quality_scorer=auto", "recycle.quality_model=sample", "recycle.quality_threshold=0.0", "recycle.organic_quality_threshold=0.0",
              "recycle.min_structure=null", "recycle.sampling.max_new_tokens=48", "recycle.shard_docs=16")
 
 

@@ -129,7 +129,10 @@ class SFTWarmupConfig:
     """jsonl field holding the target rephrasing (the sample corpus carries `clean_text`)."""
 
     learning_rate: float = 1.0e-5
-    """Constant learning rate of the warm-start."""
+    """Peak learning rate of the warm-start (reached after `warmup_steps`, then cosine decay to a tenth)."""
+
+    warmup_steps: int = 0
+    """Steps of linear learning-rate warmup (a high peak rate without it diverges on a random policy)."""
 
     batch_size: int = 8
     """Pairs per warm-start step."""
@@ -140,6 +143,7 @@ class SFTWarmupConfig:
     def __post_init__(self) -> None:
         check_positive("rl.sft_warmup.steps", self.steps, allow_zero=True)
         check_positive("rl.sft_warmup.batch_size", self.batch_size)
+        check_positive("rl.sft_warmup.warmup_steps", self.warmup_steps, allow_zero=True)
 
 
 @dataclass

@@ -129,10 +129,10 @@ class SFTWarmupConfig:
     """jsonl field holding the target rephrasing (the sample corpus carries `clean_text`)."""
 
     learning_rate: float = 1.0e-5
-    """Peak learning rate of the warm-start (reached after `warmup_steps`, then cosine decay to a tenth)."""
+    """Learning rate of the warm-start (its peak when `warmup_steps` > 0)."""
 
     warmup_steps: int = 0
-    """Steps of linear learning-rate warmup (a high peak rate without it diverges on a random policy)."""
+    """Steps of linear learning-rate warmup, then cosine decay to a tenth of the rate; 0 keeps the rate constant."""
 
     batch_size: int = 8
     """Pairs per warm-start step."""

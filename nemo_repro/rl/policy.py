@@ -47,7 +47,9 @@ def sft_pairs(documents: Sequence[str], targets: Sequence[str], max_chars: int) 
 
 
 def lr_factor(step: int, warmup_steps: int, total_steps: int, floor: float = 0.1) -> float:
-    """Learning-rate multiplier: linear warmup over `warmup_steps`, then cosine decay to `floor`."""
+    """Learning-rate multiplier: linear warmup over `warmup_steps`, then cosine decay to `floor`; constant without warmup."""
+    if warmup_steps == 0:
+        return 1.0
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))

@@ -129,10 +129,7 @@ class SFTWarmupConfig:
     """jsonl field holding the target rephrasing (the sample corpus carries `clean_text`)."""
 
     learning_rate: float = 1.0e-5
-    """Learning rate of the warm-start (its peak when `warmup_steps` > 0)."""
-
-    warmup_steps: int = 0
-    """Steps of linear learning-rate warmup, then cosine decay to a tenth of the rate; 0 keeps the rate constant."""
+    """Constant learning rate of the warm-start."""
 
     batch_size: int = 8
     """Pairs per warm-start step."""
@@ -143,7 +140,6 @@ class SFTWarmupConfig:
     def __post_init__(self) -> None:
         check_positive("rl.sft_warmup.steps", self.steps, allow_zero=True)
         check_positive("rl.sft_warmup.batch_size", self.batch_size)
-        check_positive("rl.sft_warmup.warmup_steps", self.warmup_steps, allow_zero=True)
 
 
 @dataclass

@@ -10,7 +10,6 @@ supervised steps fix that.
 from __future__ import annotations
 
 import logging
-import math
 import random
 from pathlib import Path
 from typing import Sequence
@@ -46,16 +45,6 @@ def sft_pairs(documents: Sequence[str], targets: Sequence[str], max_chars: int) 
     return [(repro_messages(d, max_chars), f"{REPRO_MARKER}\n\n{t}") for d, t in zip(documents, targets)]
 
 
-def lr_factor(step: int, warmup_steps: int, total_steps: int, floor: float = 0.1) -> float:
-    """Learning-rate multiplier: linear warmup over `warmup_steps`, then cosine decay to `floor`; constant without warmup."""
-    if warmup_steps == 0:
-        return 1.0
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def sft_warmup(policy_dir: Path, pairs: Sequence[tuple[list[dict], str]], cfg: SFTWarmupConfig, out_dir: Path, seed: int = 0) -> tuple[Path, list[float]]:
     """Supervised steps on `pairs` (loss on answer tokens only); saves to `out_dir`. Returns (folder, losses)."""
     import torch
@@ -74,7 +63,6 @@ def sft_warmup(policy_dir: Path, pairs: Sequence[tuple[list[dict], str]], cfg: S
         target = (tokenizer(answer, add_special_tokens=False)["input_ids"] + eos)[: cfg.max_target_tokens]
         encoded.append((prompt, target))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, cfg.warmup_steps, cfg.steps))
     losses = []
     for _ in tqdm(range(cfg.steps), desc="SFT warm-start", leave=False):
         batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
@@ -90,7 +78,6 @@ def sft_warmup(policy_dir: Path, pairs: Sequence[tuple[list[dict], str]], cfg: S
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimizer.step()
-        scheduler.step()
         optimizer.zero_grad()
         losses.append(float(loss.detach()))
     log.info("SFT warm-start: %d steps, loss %.3f -> %.3f", cfg.steps, losses[0], losses[-1])

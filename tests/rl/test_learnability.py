@@ -25,7 +25,7 @@ from nemo_repro.runs import read_metrics, seed_everything
 # Short documents and answers (the quickstart's rl=tiny holds whole articles, which a few CPU steps do not teach):
 # this test is about GRPO's signal on our rewards, not the article-length task.
 SHORT = ("rl.max_doc_chars=300", "rl.max_prompt_length=448", "rl.max_completion_length=24", "rl.sft_warmup.max_target_tokens=24",
-         "rl.sft_warmup.learning_rate=1e-2", "rl.tiny_policy.vocab_size=512", "rl.rewards.quality_scorer=fasttext", "rl.torch_threads=null")
+         "rl.sft_warmup.steps=40", "rl.sft_warmup.learning_rate=1e-2", "rl.tiny_policy.vocab_size=512", "rl.rewards.quality_scorer=fasttext", "rl.torch_threads=null")
 
 
 @pytest.mark.slow

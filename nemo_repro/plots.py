@@ -57,13 +57,21 @@ def curves_figure(rows: Sequence[dict[str, Any]], keys: Sequence[str], title: st
     return fig
 
 
+def bar_value_label(value: float) -> str:
+    """A bar's label: 3 significant digits, never in scientific notation (a perplexity of 1170 reads
+    "1,170", not "1.17e+03")."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def _grouped_bars(ax, labels: Sequence[str], series: dict[str, Sequence[float]], errors: dict[str, Sequence[float]] | None) -> None:
     width = 0.8 / max(1, len(series))
     for i, (name, values) in enumerate(series.items()):
         xs = [j + i * width for j in range(len(labels))]
         yerr = (errors or {}).get(name)
         bars = ax.bar(xs, values, width=width, label=name, yerr=yerr, capsize=3 if yerr is not None else 0)
-        ax.bar_label(bars, fmt="%.3g", fontsize=7)
+        ax.bar_label(bars, labels=[bar_value_label(v) for v in values], fontsize=7)
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(labels))])
     ax.set_xticklabels(labels, rotation=30, ha="right")
     ax.axhline(0.0, color="black", linewidth=0.6)

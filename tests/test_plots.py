@@ -64,3 +64,13 @@ def test_histogram_counts_every_value_within_a_fixed_span(tmp_path, monkeypatch)
     drawn["fig"].canvas.draw()
     assert all(float(t).is_integer() for t in ax.get_yticks()), "counts have whole-number ticks"
     plt.close(drawn["fig"])
+
+
+def test_bar_labels_never_use_scientific_notation():
+    from nemo_repro.plots import bar_value_label
+
+    assert bar_value_label(1170.4) == "1,170"
+    assert bar_value_label(123456.0) == "123,456"
+    assert bar_value_label(0.01234) == "0.0123"
+    assert bar_value_label(42.17) == "42.2"
+    assert "e" not in bar_value_label(2.5e7)

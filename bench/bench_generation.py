@@ -82,6 +82,34 @@ def tree_cpu_seconds() -> float:
     return total
 
 
+class LoadSampler:
+    """The machine's 1-minute load average, sampled every 30 s in a thread: the range seen since `reset`."""
+
+    def __init__(self, every: float = 30.0) -> None:
+        import threading
+
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(every):
+                return
+
+    def reset(self) -> None:
+        self.samples = [os.getloadavg()[0]]
+
+    def describe(self) -> str:
+        now = self.samples + [os.getloadavg()[0]]
+        return f"{min(now):.1f}-{max(now):.1f}, mean {statistics.mean(now):.1f}"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def model_that_never_stops(tokenizer, out: Path) -> Path:
     """The rephraser-shaped random model with its end-of-sequence row zeroed.
 
@@ -123,7 +151,9 @@ def vs_vllm(args) -> None:
         length = lambda p: len(tokenizer(tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True))["input_ids"])  # noqa: E731
         # pages whose prompt fits next to the completion (some scripts take a token per byte)
         prompts = [p for p in (repro_messages(t, max_chars=args.prompt_chars) for t in texts) if length(p) + args.new_tokens <= 4096]
-        prompts = prompts[: args.prompts]
+        # longest first, as `hf` orders them: hf's side runs batch by batch below and reports as it goes,
+        # and each slice of `--hf-batch-size` is exactly the batch one whole `hf` call would form
+        prompts = sorted(prompts[: args.prompts], key=length, reverse=True)
         prompt_tokens = [length(p) for p in prompts]
         print(f"{len(prompts)} real web pages as RePro prompts ({min(prompt_tokens)}-{max(prompt_tokens)} prompt tokens, "
               f"mean {sum(prompt_tokens) / len(prompts):.0f}), {args.new_tokens} new tokens each, greedy, float32; "
@@ -143,21 +173,34 @@ def vs_vllm(args) -> None:
         out: dict = {}
         cpu: dict[str, list[float]] = {"hf": [], "vllm": []}
 
+        loads = LoadSampler()
+
         def side(name: str, call) -> None:
             before = tree_cpu_seconds()
             started = time.perf_counter()
-            out[name] = call()
+            loads.reset()
+            out[name] = call(before, started)
             cpu[name].append(tree_cpu_seconds() - before)
             print(f"  {name}: {time.perf_counter() - started:.1f}s wall, {cpu[name][-1]:.1f} CPU-s "
-                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+                  f"(load average {loads.describe()})", flush=True)
 
         def vllm_side() -> None:
             vllm.llm.reset_prefix_cache()  # the same prompts again: no round may reuse the last one's prefills
-            side("vllm", lambda: vllm.generate(prompts, greedy))
+            side("vllm", lambda before, started: vllm.generate(prompts, greedy))
 
-        wall = alternate({"vllm": vllm_side,
-                          "hf": lambda: side("hf", lambda: hf.complete(prompts, greedy))},
+        def hf_batches(before: float, started: float) -> list:
+            done = []
+            for start in range(0, len(prompts), args.hf_batch_size):
+                done += hf.complete(prompts[start : start + args.hf_batch_size], greedy)
+                tokens_so_far = len(done) * args.new_tokens
+                print(f"    hf {len(done)}/{len(prompts)} prompts: {tokens_so_far / (tree_cpu_seconds() - before):.1f} tok "
+                      f"per CPU-s, {tokens_so_far / (time.perf_counter() - started):.2f} tok/s wall so far "
+                      f"(load average {loads.describe()})", flush=True)
+            return done
+
+        wall = alternate({"hf": lambda: side("hf", hf_batches), "vllm": vllm_side},
                          rounds=args.repeats, warmup=0)
+        loads.stop()
         vllm.close()
 
     hf_done = out["hf"]

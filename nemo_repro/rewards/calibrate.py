@@ -34,8 +34,9 @@ PAPER_ENCODER = "deberta-large-mnli"
 
 PAPER_THRESHOLD = 0.65
 
-COVERAGE_FALSE_MATCH_RATE = 0.05
-"""Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity."""
+COVERAGE_FALSE_MATCH_RATE = 0.01
+"""Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity (the F1's
+default false-accept rate, `semantic_false_accept_rate`)."""
 
 
 def is_paper_encoder(model_path: str | Path | None) -> bool:

@@ -145,8 +145,8 @@ class RecycleConfig:
 
     coverage_similarity: Optional[Any] = "auto"
     """Cosine at which a content token of the original counts as carried by the rewrite. `auto`: calibrated per
-    encoder with `min_semantic_f1`'s mismatched pairs (the cosine that only 1% of content tokens reach in an unrelated
-    text; `run.dir/calibration/semantic.json`, or the `min_semantic_f1` calibration json when it has one); or a number."""
+    encoder with `min_semantic_f1`'s mismatched pairs (the cosine that only 1% of content tokens reach in a typical
+    unrelated text, the median over pairs; `run.dir/calibration/semantic.json`, or the `min_semantic_f1` calibration json when it has one); or a number."""
 
     max_length_ratio: Optional[float] = 1.25
     """Filter recycled documents longer than this many times the original in characters (paper reward). `null`: off."""

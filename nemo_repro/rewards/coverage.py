@@ -31,8 +31,9 @@ the original's content:
    embeddings the windowed BERTScore matches, so no extra encoder pass) count
    as covered when their best cosine over the rewrite's tokens reaches a
    similarity (`coverage_similarity`): the cosine that only 1% of content
-   tokens reach in an unrelated text (the F1's false-accept rate), calibrated
-   per encoder on mismatched pairs (`nemo_repro.rewards.calibrate`).
+   tokens reach in a typical unrelated text (the F1's false-accept rate; the
+   median over mismatched pairs), calibrated per encoder
+   (`nemo_repro.rewards.calibrate`).
 5. Coverage = covered content tokens / content tokens, so longer lines weigh
    more (length-weighted by tokens).
 

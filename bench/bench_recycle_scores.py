@@ -4,7 +4,7 @@
 
 1. Faithfulness, on the `aeb-*` rows of `web/web_docs_shared.jsonl` (web pages with their human-extracted
    article, `clean_text`): each condition's rewrites go through `recycle=repro recycle.backend=precomputed`
-   with the config's default thresholds (`min_semantic_f1=auto`, `coverage_similarity=auto`, `min_coverage=0.6`,
+   with the config's default thresholds (`min_semantic_f1=auto`, `coverage_similarity=auto`, `min_coverage=0.45`,
    `min_structure=1.0`, heuristic quality), in process (`auto` calibrated once, in the first run, and reused); the table gives the share of documents kept and why the others were filtered. Conditions: the
    article itself (a faithful boilerplate removal), another page's article (unrelated), the first 25% of the
    article (content loss), the article with every newline removed (structure loss). The last columns apply

@@ -11,6 +11,7 @@ from typing import Any
 from nemo_repro.config.root import RootConfig
 from nemo_repro.plots import plot_bars, plot_curves, plot_histograms, plot_tasks_and_score
 from nemo_repro.report_html import write_html_report
+from nemo_repro.rewards.calibrate import COVERAGE_FALSE_MATCH_RATE
 from nemo_repro.runs import read_metrics, write_atomic
 
 REWARD_KEYS = ("reward/total", "reward/quality", "reward/semantic", "reward/structure", "reward/length", "reward/format")
@@ -308,7 +309,7 @@ def write_quickstart_report(
         "## 2. Recycling through the NeMo Curator pipeline",
         "",
         "The paper's checks plus content coverage, with the thresholds this run applied (calibrated on the input with",
-        "this encoder: semantic F1 at 1% of mismatched page pairs, the coverage similarity at 5% of content tokens):",
+        f"this encoder: semantic F1 at 1% of mismatched page pairs, the coverage similarity at {COVERAGE_FALSE_MATCH_RATE:.0%} of content tokens):",
         "",
         *_thresholds_md(thresholds),
         "",

@@ -74,7 +74,7 @@ def test_quickstart_end_to_end(tmp_path, capsys):
     assert t["min_semantic_f1_setting"] == "auto" and isinstance(t["min_semantic_f1"], float) and 0.0 < t["min_semantic_f1"] < 1.0
     assert t["quality_scorer"] == "heuristic" and t["quality_threshold"] >= 0.6 and t["organic_quality_threshold"] >= 0.6
     assert t["min_structure"] == 1.0 and t["max_length_ratio"] == 1.25
-    assert t["min_coverage"] == 0.6 and isinstance(t["coverage_similarity"], float) and 0.0 < t["coverage_similarity"] < 1.0
+    assert t["min_coverage"] == 0.45 and isinstance(t["coverage_similarity"], float) and 0.0 < t["coverage_similarity"] < 1.0
     assert summary["rl"]["steps"] == 2 and summary["rl"]["sft_steps"] == 2
     assert {(r["stage"], r["split"]) for r in summary["policy_samples"]} == {(s, p) for s in ("warm-start", "GRPO") for p in ("held-in", "held-out")}
 

@@ -8,7 +8,7 @@ from nemo_repro.config.recycle import RecycleConfig
 
 def test_defaults_and_values():
     cfg = RecycleConfig()
-    assert cfg.min_coverage == 0.6 and cfg.coverage_similarity == "auto"
+    assert cfg.min_coverage == 0.45 and cfg.coverage_similarity == "auto"
     assert RecycleConfig(min_coverage=1, coverage_similarity=0).min_coverage == 1.0
     assert RecycleConfig(min_coverage=None).min_coverage is None
     for bad in (1.5, -0.1, True, "half"):

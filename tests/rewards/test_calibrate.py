@@ -11,6 +11,7 @@ from nemo_repro.config.fields import ConfigError
 from nemo_repro.rewards.calibrate import (
     PAPER_THRESHOLD,
     calibrate_semantic,
+    coverage_similarity_of,
     is_paper_encoder,
     load_calibration,
     mismatched_pairs,
@@ -45,6 +46,20 @@ class LengthOverlap:
             a, b = set(o.split()), set(r.split())
             out.append(len(a & b) / max(1, len(a | b)))
         return np.array(out)
+
+
+def test_coverage_similarity_is_the_typical_unrelated_pair_s_not_a_related_pair_s():
+    """Nine unrelated pairs whose content tokens' best cosines spread over 0..0.6 and one related pair (two reports of
+    one event) whose tokens match at 0.9: the similarity stays where 1% of a typical unrelated pair's tokens reach
+    (one quantile over the pooled tokens would be the related pair's 0.9)."""
+    rng = np.random.default_rng(0)
+    unrelated = [rng.uniform(0.0, 0.6, 500) for _ in range(9)]
+    related = np.full(500, 0.9)
+    similarity, tokens = coverage_similarity_of([*unrelated, related], 0.01)
+    assert tokens == 5000
+    assert 0.58 < similarity < 0.6
+    assert np.quantile(np.concatenate([*unrelated, related]), 0.99) == pytest.approx(0.9)
+    assert coverage_similarity_of([np.zeros(0)]) is None
 
 
 def test_calibrate_semantic_scores_only_mismatched_pairs():

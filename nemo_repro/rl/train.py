@@ -231,7 +231,7 @@ def write_outputs(
         f"- wall time: {seconds:.0f} s" + (f" (resumed from `{Path(resumed_from).name}`)" if resumed_from else ""),
     ]
     if sft_losses:
-        lines.append(f"- SFT warm-start: {len(sft_losses)} steps, loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}")
+        lines.append(f"- SFT warm-start: {len(sft_losses)} steps ({cfg.sft_warmup.sample_pages} extra sample pages), loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}")
     lines += ["", "| metric | first fifth | last fifth | change |", "|---|---|---|---|"]
     for key in ["reward/total"] + components + ["reward/semantic_f1", "kl", "completion_length"]:
         first, last = fifth_means(rows, key)

@@ -125,13 +125,20 @@ def run(cfg: RootConfig, run: RunDir) -> int:
     write_atomic(rl_dir / "samples.json", json.dumps(samples, indent=1) + "\n")
 
     phases.start("recycle (NeMo Curator)")
-    recycle_cfg = dataclasses.replace(cfg.recycle, input=str(corpus), rephraser=str(rephraser), tokenizer=str(rephraser))
+    # The pretraining runs get a word-level BPE of their own: the rephraser's merges span words (rl=tiny), which would
+    # shrink the organic side to a few hundred tokens and leave the comparison nothing to train on.
+    tokenizer = root / "data" / "pretrain_tokenizer"
+    if not (tokenizer / "tokenizer.json").exists():
+        from nemo_repro.models.tiny import train_bpe_tokenizer
+
+        train_bpe_tokenizer([d["text"] for d in corpus_docs], vocab_size=qs.pretrain_vocab_size, out_dir=tokenizer)
+    recycle_cfg = dataclasses.replace(cfg.recycle, input=str(corpus), rephraser=str(rephraser), tokenizer=str(tokenizer))
     recycle_dir = root / "recycle"
     tokens_per_iter = cfg.pretrain.global_batch_size * cfg.pretrain.seq_length
     summary = recycle(recycle_cfg, recycle_dir, seed=seed, progress=progress, run=RunDir(recycle_dir, "recycle"),
                       train=(cfg.pretrain.train_iters, tokens_per_iter))
 
-    comparison = compare(cfg, root, summary, [d["clean_text"] for d in heldout_pages[: qs.heldout_docs]], str(rephraser), phases)
+    comparison = compare(cfg, root, summary, [d["clean_text"] for d in heldout_pages[: qs.heldout_docs]], str(tokenizer), phases)
     phases.stop()
 
     from nemo_repro.quickstart_report import write_quickstart_report

@@ -294,7 +294,8 @@ def write_quickstart_report(
         "",
         "## 1. The rephraser: SFT warm-start, then GRPO",
         "",
-        (f"Warm-start: {len(sft_losses)} supervised steps on page -> marker + clean article, loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}."
+        (f"Warm-start: {len(sft_losses)} supervised steps on page -> marker + clean article (the RL pages and "
+         f"{cfg.rl.sft_warmup.sample_pages} sample pages of another seed), loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}."
          if sft_losses else "No SFT warm-start."),
         f"GRPO: {len(rl_rows)} steps with reward weights " + ", ".join(f"{k} {v:g}" for k, v in cfg.rl.rewards.weights().items())
         + ". Mean reward, first fifth of the steps -> last fifth:",

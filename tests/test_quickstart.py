@@ -51,6 +51,7 @@ def test_quickstart_end_to_end(tmp_path, capsys):
             "rl.max_steps=2",
             "rl.save_steps=2",
             "rl.sft_warmup.steps=2",
+            "rl.sft_warmup.sample_pages=16",
             "rl.max_completion_length=16",
             "recycle.backend=precomputed",
             f"recycle.rewrites={rewrites}",

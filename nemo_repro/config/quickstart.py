@@ -25,6 +25,10 @@ class QuickstartConfig:
     samples: int = 2
     """Pages (held-in and held-out each) the rephraser answers after warm-start and after GRPO, shown in the report."""
 
+    pretrain_vocab_size: int = 2048
+    """Word-level BPE trained on the recycled pages for the pretraining runs (their own: the rephraser's BPE may merge
+    across words, which would leave the organic side a few hundred tokens)."""
+
     def __post_init__(self) -> None:
         if self.n_docs < 8:
             raise ConfigError(f"quickstart.n_docs={self.n_docs} must be >= 8 (RL needs a few prompts per step)")
@@ -36,5 +40,7 @@ class QuickstartConfig:
             raise ConfigError(f"quickstart.heldout_docs={self.heldout_docs} must be >= 1")
         if not self.max_epochs > 0:
             raise ConfigError(f"quickstart.max_epochs={self.max_epochs} must be > 0")
+        if self.pretrain_vocab_size < 300:
+            raise ConfigError(f"quickstart.pretrain_vocab_size={self.pretrain_vocab_size} must be >= 300 (256 bytes + special tokens)")
         if self.samples < 0:
             raise ConfigError(f"quickstart.samples={self.samples} must be >= 0")

@@ -137,9 +137,16 @@ class SFTWarmupConfig:
     max_target_tokens: int = 64
     """Target tokens trained on (marker included); keep it near `max_completion_length`."""
 
+    sample_pages: int = 0
+    """Pages of the embedded sample corpus, generated under another seed (the shortest of 4x as many; none is an RL
+    prompt or a page the quickstart recycles), added to the warm-start pairs with their clean articles; their text
+    also trains the tiny policy's BPE. Many distinct pages make a tiny policy learn to copy the article instead of
+    memorising a few. 0: only the RL documents."""
+
     def __post_init__(self) -> None:
         check_positive("rl.sft_warmup.steps", self.steps, allow_zero=True)
         check_positive("rl.sft_warmup.batch_size", self.batch_size)
+        check_positive("rl.sft_warmup.sample_pages", self.sample_pages, allow_zero=True)
 
 
 @dataclass
@@ -157,6 +164,10 @@ class TinyPolicyConfig:
 
     num_heads: int = 4
     """Attention heads."""
+
+    bpe_across_words: bool = False
+    """Let BPE merges span word boundaries (`models.tiny.train_bpe_tokenizer(across_words=True)`): frequent phrases
+    of the documents and the prompt become single tokens, so sequences are several times shorter and every step cheaper."""
 
 
 @dataclass

@@ -40,16 +40,19 @@ def _wrap(tokenizer_object, out_dir: Path | None):
     return tok
 
 
-def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 512, out_dir: str | Path | None = None):
+def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int = 512, out_dir: str | Path | None = None, across_words: bool = False):
     """Train a byte-level BPE on `texts` and return it as a HF fast tokenizer.
 
     A small vocabulary keeps a random policy's entropy low enough for GRPO to
     learn in a few CPU steps (with 50k tokens the reward stays flat).
+    `across_words=True` drops the word-splitting step, so merges may span spaces
+    and punctuation (like SentencePiece without its whitespace split): on
+    templated text frequent phrases become single tokens and sequences get much shorter.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=not across_words)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -21,17 +21,31 @@ from nemo_repro.prompts import REPRO_MARKER, REPRO_SYSTEM, REPRO_USER_TEMPLATE, 
 
 log = logging.getLogger(__name__)
 
+SAMPLE_PAGES_SEED_OFFSET = 2_000_003
+"""Warm-start sample pages come from the sample corpus under `seed + this`: none is an RL prompt or a recycled page."""
+
+
+def sample_pages(n_pages: int, seed: int) -> list[dict]:
+    """`rl.sft_warmup.sample_pages` extra warm-start pages (the shortest of 4x as many), with their clean articles."""
+    from nemo_repro.data.sample_corpus import short_documents
+
+    return short_documents(n_pages, seed + SAMPLE_PAGES_SEED_OFFSET) if n_pages else []
+
 
 def build_tiny_policy(texts: Sequence[str], cfg: TinyPolicyConfig, out_dir: Path, seed: int = 0) -> Path:
-    """Train a small BPE on the documents and the prompt text, build a random Qwen2-style LM in `out_dir`."""
+    """Train a small BPE on the documents and the prompt text, build a random Llama-style LM in `out_dir`."""
     from nemo_repro.models.tiny import build_tiny_causal_lm, train_bpe_tokenizer
 
     # The fixed prompt text and the marker are in the corpus, so they become few tokens.
-    prompt_text = "\n".join([REPRO_SYSTEM, REPRO_USER_TEMPLATE, REPRO_MARKER] * 200)
-    tokenizer = train_bpe_tokenizer(list(texts) + [prompt_text], vocab_size=cfg.vocab_size)
+    # (200 separate copies: BPE counts each as the same word, cheap even when merges span words)
+    prompt_texts = ["\n".join([REPRO_SYSTEM, REPRO_USER_TEMPLATE, REPRO_MARKER])] * 200
+    tokenizer = train_bpe_tokenizer(list(texts) + prompt_texts, vocab_size=cfg.vocab_size, across_words=cfg.bpe_across_words)
+    # Llama, not Qwen2: transformers 5 loads a qwen2 folder's tokenizer as Qwen2Tokenizer, whose own word-splitting
+    # regex replaces the one the BPE was trained with (and breaks a BPE whose merges span words).
     return build_tiny_causal_lm(
         tokenizer,
         out_dir,
+        arch="llama",
         hidden_size=cfg.hidden_size,
         num_layers=cfg.num_layers,
         num_heads=cfg.num_heads,

@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -31,15 +31,16 @@ from nemo_repro.rl.data import LoadedDocuments, build_prompt_dataset, load_docum
 log = logging.getLogger(__name__)
 
 
-def prepare_policy(cfg: RLConfig, docs: LoadedDocuments, run_dir: Path, seed: int) -> Path:
-    """The local policy folder, or a tiny random one built (once) under `run_dir/policy_init`."""
+def prepare_policy(cfg: RLConfig, docs: LoadedDocuments, run_dir: Path, seed: int, extra_texts: Sequence[str] = ()) -> Path:
+    """The local policy folder, or a tiny random one built (once) under `run_dir/policy_init` (its BPE trained on the
+    documents and `extra_texts`)."""
     if cfg.policy is not None:
         return require_hf_model_folder(cfg.policy, f"rl.policy={cfg.policy!r}")
     from nemo_repro.rl.policy import build_tiny_policy
 
     path = run_dir / "policy_init"
     if not is_hf_model_folder(path):
-        build_tiny_policy([d.text for d in docs.documents], cfg.tiny_policy, path, seed=seed)
+        build_tiny_policy([d.text for d in docs.documents] + list(extra_texts), cfg.tiny_policy, path, seed=seed)
     return path
 
 
@@ -137,7 +138,10 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
     docs = load_documents(cfg.data, cfg.text_field, cfg.max_doc_chars, cfg.sft_warmup.target_field if wants_sft else None, cfg.max_docs, seed=seed)
     if docs.rejects and global_rank() == 0:
         write_atomic(run_dir / "rejects.jsonl", "".join(json.dumps(r) + "\n" for r in docs.rejects))
-    policy = prepare_policy(cfg, docs, run_dir, seed)
+    from nemo_repro.rl.policy import sample_pages
+
+    pages = sample_pages(cfg.sft_warmup.sample_pages, seed) if wants_sft else []
+    policy = prepare_policy(cfg, docs, run_dir, seed, [p["text"] for p in pages])
     tokenizer = AutoTokenizer.from_pretrained(str(policy))
     dataset, shortened = build_prompt_dataset(docs.documents, tokenizer, cfg.max_doc_chars, cfg.max_prompt_length)
     log.info("RL prompts: %d (%d shortened to fit %d prompt tokens)", len(dataset), shortened, cfg.max_prompt_length)
@@ -151,9 +155,11 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
             from nemo_repro.rl.policy import sft_pairs, sft_warmup
 
             with_target = [(d, t) for d, t in zip(dataset["document"], dataset["target"]) if t]
+            with_target += [(p["text"], p["clean_text"]) for p in pages]
             if not with_target:
                 raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
             pairs = sft_pairs([d for d, _ in with_target], [t for _, t in with_target], cfg.max_doc_chars)
+            log.info("SFT warm-start pairs: %d (%d extra sample pages)", len(pairs), len(pages))
             _, sft_losses = sft_warmup(policy, pairs, cfg.sft_warmup, sft_dir, seed=seed)
             write_atomic(sft_dir / "losses.json", json.dumps(sft_losses))
         elif (sft_dir / "losses.json").exists():
@@ -225,7 +231,7 @@ def write_outputs(
         f"- wall time: {seconds:.0f} s" + (f" (resumed from `{Path(resumed_from).name}`)" if resumed_from else ""),
     ]
     if sft_losses:
-        lines.append(f"- SFT warm-start: {len(sft_losses)} steps, loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}")
+        lines.append(f"- SFT warm-start: {len(sft_losses)} steps ({cfg.sft_warmup.sample_pages} extra sample pages), loss {sft_losses[0]:.3f} -> {sft_losses[-1]:.3f}")
     lines += ["", "| metric | first fifth | last fifth | change |", "|---|---|---|---|"]
     for key in ["reward/total"] + components + ["reward/semantic_f1", "kl", "completion_length"]:
         first, last = fifth_means(rows, key)

@@ -21,6 +21,7 @@ def test_rl_tiny_runs_writes_outputs_and_resumes(tmp_path, sample_corpus_path):
         "rl.max_prompt_length=448",
         "rl.max_completion_length=8",
         "rl.sft_warmup.steps=2",
+        "rl.sft_warmup.sample_pages=16",
         "rl.save_steps=2",
         "rl.hard_examples.enabled=true",
         "run.progress=false",

@@ -1,8 +1,8 @@
 """GRPO learns on CPU: with a tiny model and our real reward code the total reward rises.
 
 Settings (fixed so the result is reproducible, chosen from measured runs):
-- policy: `rl=tiny`'s random Qwen2 (d=64, 2 layers) with a 512-token BPE trained on the
-  documents and the prompt text (the marker is 8 tokens);
+- policy: the random Llama `rl=tiny` builds, here d=64, 2 layers, with a 512-token word-level BPE trained on the
+  documents and the prompt text (the marker is 8 tokens), no extra warm-start pages;
 - 40-step SFT warm-start at lr 1e-2 on (document -> marker + clean_text): afterwards about
   two thirds of sampled completions carry the marker, so groups have reward variance;
 - GRPO: 16 sample-corpus documents cut to 300 characters, 2 prompts x 8 completions of
@@ -25,7 +25,8 @@ from nemo_repro.runs import read_metrics, seed_everything
 # Short documents and answers (the quickstart's rl=tiny holds whole articles, which a few CPU steps do not teach):
 # this test is about GRPO's signal on our rewards, not the article-length task.
 SHORT = ("rl.max_doc_chars=300", "rl.max_prompt_length=448", "rl.max_completion_length=24", "rl.sft_warmup.max_target_tokens=24",
-         "rl.sft_warmup.steps=40", "rl.sft_warmup.learning_rate=1e-2", "rl.tiny_policy.vocab_size=512", "rl.rewards.quality_scorer=fasttext", "rl.torch_threads=null")
+         "rl.sft_warmup.steps=40", "rl.sft_warmup.learning_rate=1e-2", "rl.tiny_policy.vocab_size=512", "rl.tiny_policy.hidden_size=64", "rl.tiny_policy.bpe_across_words=false", "rl.sft_warmup.sample_pages=0",
+         "rl.rewards.quality_scorer=fasttext", "rl.torch_threads=null")
 
 
 @pytest.mark.slow

@@ -30,7 +30,7 @@ OLD_TINY_FILTERS = ("recycle.quality_scorer=fasttext", "recycle.quality_threshol
 
 
 def tiny_rephraser(work: Path, texts: list[str]) -> Path:
-    """A random tiny Qwen2 with a BPE trained on the documents and the prompt (what `nemo-repro rl` starts from)."""
+    """A random tiny causal LM with a BPE trained on the documents and the prompt (like the one `nemo-repro rl` starts from)."""
     from nemo_repro.config.rl import TinyPolicyConfig
     from nemo_repro.rl.policy import build_tiny_policy
 

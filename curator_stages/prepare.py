@@ -27,7 +27,7 @@ from nemo_repro.models.folder import require_hf_model_folder
 log = logging.getLogger(__name__)
 
 GENERATING_STAGES = ("rephrase", "rewire", "prox")
-COVERAGE_KEYS = ("coverage_similarity", "coverage_false_match_rate", "content_tokens")
+COVERAGE_KEYS = ("coverage_similarity", "coverage_false_match_rate", "coverage_rule", "content_tokens")
 """The keys of a calibration json that belong to the content coverage (the rest is the F1 threshold's)."""
 
 
@@ -154,7 +154,7 @@ def coverage_similarity(cfg: RecycleConfig, paths: Paths, files: Optional[list[P
         if files is None:
             return None
         fresh = calibrate_on_input(cfg, files)
-        if target.exists():  # an older calibration: keep the F1 threshold this run dir already applies, add coverage
+        if target.exists():  # an older calibration: keep the F1 threshold this run dir already applies, (re)do coverage
             fresh = {**json.loads(target.read_text(encoding="utf-8")), **{k: v for k, v in fresh.items() if k in COVERAGE_KEYS}}
         calibrate.write_calibration(target, fresh)
     similarity = calibrate.load_coverage_similarity(target)

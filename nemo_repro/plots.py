@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -62,7 +63,9 @@ def bar_value_label(value: float) -> str:
     "1,170", not "1.17e+03")."""
     if abs(value) >= 100:
         return f"{value:,.0f}"
-    return f"{value:.3g}"
+    if value != value or value == 0:  # nan, 0
+        return f"{value:g}"
+    return np.format_float_positional(value, precision=3, unique=False, fractional=False, trim="-")
 
 
 def _grouped_bars(ax, labels: Sequence[str], series: dict[str, Sequence[float]], errors: dict[str, Sequence[float]] | None) -> None:
@@ -135,7 +138,6 @@ def plot_histograms(
 ) -> Path:
     """Overlaid histograms, one per named series, labelled with their counts; `log_x` uses log-spaced bins
     (values must be > 0); `value_range` fixes the bins' span (e.g. (0, 1) for a score)."""
-    import numpy as np
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     values_all = [v for values in series.values() for v in values if not log_x or v > 0]

@@ -74,3 +74,5 @@ def test_bar_labels_never_use_scientific_notation():
     assert bar_value_label(0.01234) == "0.0123"
     assert bar_value_label(42.17) == "42.2"
     assert "e" not in bar_value_label(2.5e7)
+    assert bar_value_label(1.5e-05) == "0.000015"
+    assert bar_value_label(0.0) == "0"

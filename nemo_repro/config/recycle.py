@@ -141,7 +141,7 @@ class RecycleConfig:
     from a rewrite that keeps a quarter of the article. Computed from the semantic encoder's embeddings (off with
     `semantic_model=none`). 0.45: on the 85 `aeb-*` web pages that pass validation (bundled MiniLM, similarity `auto`)
     the pipeline keeps 93% of faithful boilerplate removals, 28% of first-quarter rewrites, none of the unrelated ones
-    (0.5: 91%, 15%, none; 0.6: 87%, 4%, none; README). `null`: off."""
+    (0.5: 92%, 20%, none; 0.6: 87%, 4%, none; README). `null`: off."""
 
     coverage_similarity: Optional[Any] = "auto"
     """Cosine at which a content token of the original counts as carried by the rewrite. `auto`: calibrated per

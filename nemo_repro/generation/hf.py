@@ -122,10 +122,11 @@ class HFGenerator:
             max_new_tokens=sampling.max_new_tokens,
             eos_token_id=self._stop_ids,
             pad_token_id=self.tokenizer.pad_token_id,
-            # a preallocated KV cache: the default dynamic one grows by concatenation, so each decode step
+            # On CPU a preallocated KV cache: the default dynamic one grows by concatenation, so each decode step
             # copies (and, past ~32 MB a tensor, page-faults in) the whole cache: x1.8 CPU time on a batch of 8
-            # at ~1000 prompt + 512 new tokens (README, bench_generation row)
-            cache_implementation="static",
+            # at ~1000 prompt + 512 new tokens (README, bench_generation row). Not on CUDA, where transformers
+            # would torch.compile every new static-cache shape (batch and length vary between calls); unmeasured there.
+            cache_implementation="static" if self.device.type == "cpu" else None,
             **sample_kwargs,
         )
         new_tokens = output[:, padded["input_ids"].shape[1] :].tolist()

@@ -35,6 +35,9 @@ PAPER_ENCODER = "deberta-large-mnli"
 PAPER_THRESHOLD = 0.65
 
 COVERAGE_FALSE_MATCH_RATE = 0.01
+COVERAGE_RULE = 2
+"""Version of the content rule and its calibration (2: content words of lines printed once, the median over pairs of
+each pair's 1% cosine). A calibration json of another version is recalibrated, never reused."""
 """Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity (the F1's
 default false-accept rate, `semantic_false_accept_rate`)."""
 
@@ -101,7 +104,8 @@ def calibrate_semantic(
         f1 = prf_of(matches)[2]
         similarity = coverage_similarity_of([content_best(r, m) for r, m in zip(refs, matches) if m is not None])
         if similarity is not None:
-            coverage = {"coverage_similarity": similarity[0], "coverage_false_match_rate": COVERAGE_FALSE_MATCH_RATE, "content_tokens": similarity[1]}
+            coverage = {"coverage_similarity": similarity[0], "coverage_false_match_rate": COVERAGE_FALSE_MATCH_RATE,
+                            "coverage_rule": COVERAGE_RULE, "content_tokens": similarity[1]}
     else:
         f1 = reward.f1(refs, cands)
     return {
@@ -140,9 +144,13 @@ def load_calibration(path: str | Path) -> float:
 
 
 def load_coverage_similarity(path: str | Path) -> float | None:
-    """The coverage similarity stored in a calibration json; None when it has none (an older file)."""
-    value = json.loads(Path(path).read_text(encoding="utf-8")).get("coverage_similarity")
-    return None if value is None else float(value)
+    """The coverage similarity stored in a calibration json; None when it has none or was calibrated for another
+    content rule (an older file: its similarity means something else, so it is recalibrated)."""
+    stored = json.loads(Path(path).read_text(encoding="utf-8"))
+    value = stored.get("coverage_similarity")
+    if value is None or stored.get("coverage_rule") != COVERAGE_RULE:
+        return None
+    return float(value)
 
 
 def write_calibration(path: str | Path, result: dict[str, Any]) -> Path:

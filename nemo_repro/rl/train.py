@@ -155,9 +155,10 @@ def train_rephraser(cfg: RLConfig, run_dir: str | Path, metrics: Optional[Metric
             from nemo_repro.rl.policy import sft_pairs, sft_warmup
 
             with_target = [(d, t) for d, t in zip(dataset["document"], dataset["target"]) if t]
-            with_target += [(p["text"], p["clean_text"]) for p in pages]
+            # checked before the extra sample pages join: the user's own documents must carry a target
             if not with_target:
                 raise ConfigError(f"rl.sft_warmup.steps={cfg.sft_warmup.steps} but no document has a {cfg.sft_warmup.target_field!r} field")
+            with_target += [(p["text"], p["clean_text"]) for p in pages]
             pairs = sft_pairs([d for d, _ in with_target], [t for _, t in with_target], cfg.max_doc_chars)
             log.info("SFT warm-start pairs: %d (%d extra sample pages)", len(pairs), len(pages))
             _, sft_losses = sft_warmup(policy, pairs, cfg.sft_warmup, sft_dir, seed=seed)

@@ -153,3 +153,24 @@ def test_coverage_calibration_keeps_the_f1_threshold_a_run_dir_already_applies(t
     assert isinstance(similarity, float) and 0.0 < similarity < 1.0
     used = thresholds_used(cfg, paths)
     assert used["min_semantic_f1"] == 0.42 and used["coverage_similarity"] == similarity
+
+
+def test_coverage_similarity_of_an_older_content_rule_is_recalibrated(tmp_path):
+    """A run dir calibrated with the previous content rule (5% pooled, every token counted) holds a similarity that
+    means something else: it is recalibrated, and the F1 threshold the run already applies is kept."""
+    from curator_stages.paths import Paths
+    from curator_stages.prepare import coverage_similarity
+    from nemo_repro.config.recycle import RecycleConfig
+    from nemo_repro.data.sample_corpus import write_corpus
+    from nemo_repro.rewards.calibrate import COVERAGE_RULE, load_coverage_similarity
+
+    corpus = write_corpus(tmp_path / "docs.jsonl", n_docs=12, seed=0)
+    cfg = RecycleConfig(input=str(corpus), semantic_calibration_pairs=12)
+    paths = Paths(tmp_path / "run")
+    target = paths.root / "calibration" / "semantic.json"
+    write_calibration(target, {"threshold": 0.42, "coverage_similarity": 0.1234, "coverage_false_match_rate": 0.05})
+    assert load_coverage_similarity(target) is None
+    similarity = coverage_similarity(cfg, paths, [corpus])
+    assert similarity != 0.1234 and 0.0 < similarity < 1.0
+    stored = json.loads(target.read_text(encoding="utf-8"))
+    assert stored["threshold"] == 0.42 and stored["coverage_rule"] == COVERAGE_RULE

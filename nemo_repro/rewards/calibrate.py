@@ -35,11 +35,12 @@ PAPER_ENCODER = "deberta-large-mnli"
 PAPER_THRESHOLD = 0.65
 
 COVERAGE_FALSE_MATCH_RATE = 0.01
+"""Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity (the F1's
+default false-accept rate, `semantic_false_accept_rate`)."""
+
 COVERAGE_RULE = 2
 """Version of the content rule and its calibration (2: content words of lines printed once, the median over pairs of
 each pair's 1% cosine). A calibration json of another version is recalibrated, never reused."""
-"""Share of content tokens that count as carried by an unrelated text at the calibrated coverage similarity (the F1's
-default false-accept rate, `semantic_false_accept_rate`)."""
 
 
 def is_paper_encoder(model_path: str | Path | None) -> bool:

@@ -48,3 +48,14 @@ def test_rl_tiny_runs_writes_outputs_and_resumes(tmp_path, sample_corpus_path):
 
     AutoTokenizer.from_pretrained(str(run_dir / "final"))
     AutoModelForCausalLM.from_pretrained(str(run_dir / "final"))
+
+
+def test_warm_start_needs_a_target_in_the_users_own_documents(tmp_path, sample_corpus_path, capsys):
+    """The extra sample pages carry clean articles, but they must not hide that the user's documents have none."""
+    data = tmp_path / "docs.jsonl"
+    rows = [json.loads(line) for line in sample_corpus_path.read_text().splitlines()[:4]]
+    data.write_text("".join(json.dumps({"text": r["text"]}) + "\n" for r in rows))
+    args = ["rl", "rl=tiny", f"rl.data={data}", f"run.dir={tmp_path / 'run'}", "rl.max_doc_chars=300", "rl.max_prompt_length=448",
+            "rl.max_completion_length=8", "rl.sft_warmup.steps=2", "rl.sft_warmup.sample_pages=16", "rl.max_steps=1", "run.progress=false"]
+    assert main(args) == 2
+    assert "no document has a 'clean_text' field" in capsys.readouterr().err
